@@ -1,0 +1,1 @@
+"""Running one agent session: engines, the tools an agent may call, git worktrees and diffs."""
