@@ -1,0 +1,172 @@
+"""The `switchyard` command line."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from orchestrator.config import CONFIG_FILENAME, ConfigError, Settings, load_settings
+
+STARTER_CONFIG = """# Switchyard configuration. Every setting, its default and meaning: config.example.toml.
+# Environment variables override it: SWITCHYARD_<SECTION>_<KEY>, e.g. SWITCHYARD_SERVER_PORT.
+
+[server]
+host = "127.0.0.1"
+port = 37100
+"""
+
+
+def _options(with_bind: bool) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        command = click.option("--config", type=click.Path(path_type=Path), help="TOML settings file")(command)
+        command = click.option("--data-dir", type=click.Path(path_type=Path), help="where the database and keys live")(command)
+        if with_bind:
+            command = click.option("--port", type=int, help="port to listen on (default 37100)")(command)
+            command = click.option("--host", help="address to listen on (default 127.0.0.1)")(command)
+        return command
+
+    return decorate
+
+
+def _settings(config: Path | None, data_dir: Path | None, host: str | None = None,
+              port: int | None = None) -> Settings:
+    settings = load_settings(config, data_dir=data_dir, **{"server.host": host, "server.port": port})
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    for chatty in ("alembic", "apscheduler"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
+    return settings
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Switchyard: a kanban board whose cards are work orders for coding agents."""
+
+
+@cli.command()
+@_options(with_bind=True)
+def serve(config: Path | None, data_dir: Path | None, host: str | None, port: int | None) -> None:
+    """Run the API and the scheduler in one process."""
+    _run_web(_settings(config, data_dir, host, port), with_scheduler=True)
+
+
+@cli.command()
+@_options(with_bind=True)
+def web(config: Path | None, data_dir: Path | None, host: str | None, port: int | None) -> None:
+    """Run the API only (pair it with `switchyard daemon` on the same database)."""
+    _run_web(_settings(config, data_dir, host, port), with_scheduler=False)
+
+
+@cli.command()
+@_options(with_bind=False)
+def daemon(config: Path | None, data_dir: Path | None) -> None:
+    """Run the scheduler only, until SIGTERM or Ctrl-C."""
+    from orchestrator.runtime import build_runtime
+    from orchestrator.scheduler import build_scheduler
+
+    settings = _settings(config, data_dir)
+    _prepare(settings)
+    runtime = build_runtime(settings)
+    scheduler = build_scheduler(runtime)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    scheduler.start()
+    click.echo(f"switchyard daemon running on {settings.database_url}", err=True)
+    stop.wait()
+    scheduler.shutdown(wait=True)
+    runtime.close()
+
+
+@cli.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+@_options(with_bind=False)
+def db_upgrade(config: Path | None, data_dir: Path | None) -> None:
+    """Apply the database migrations."""
+    from models.migrate import current_revision, upgrade
+
+    settings = _settings(config, data_dir)
+    upgrade(settings.database_url)
+    click.echo(f"database at revision {current_revision(settings.database_url)}")
+
+
+@cli.command()
+@_options(with_bind=False)
+@click.option("--force", is_flag=True, help="overwrite an existing config file")
+def init(config: Path | None, data_dir: Path | None, force: bool) -> None:
+    """Write a starter config file and the master key (mode 0600)."""
+    import platformdirs
+
+    from orchestrator.security import ensure_master_key
+
+    target = config or Path(platformdirs.user_config_dir("switchyard")) / CONFIG_FILENAME
+    if target.exists() and not force:
+        raise ConfigError(f"{target} exists; pass --force to overwrite it")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(STARTER_CONFIG)
+    settings = _settings(target, data_dir)
+    key = ensure_master_key(settings.data_dir)
+    os.chmod(key, 0o600)
+    click.echo(f"wrote {target}\nmaster key: {key}")
+
+
+@cli.command()
+def version() -> None:
+    """Print the version."""
+    from importlib.metadata import version as package_version
+
+    click.echo(f"switchyard {package_version('switchyard')}")
+
+
+def _prepare(settings: Settings) -> None:
+    """Everything a process needs before it serves: the key, the schema."""
+    from models.migrate import upgrade
+    from orchestrator.security import load_master_key
+
+    load_master_key(settings)
+    upgrade(settings.database_url)
+
+
+def _run_web(settings: Settings, with_scheduler: bool) -> None:
+    from orchestrator import runtime_settings
+    from orchestrator.runtime import build_runtime
+    from orchestrator.server import run_server
+
+    _prepare(settings)
+    runtime = build_runtime(settings)
+    with runtime.transaction() as session:
+        auth_on = runtime_settings.auth_enabled(session)
+    runtime.close()
+    if not auth_on and not runtime_settings.is_loopback(settings.server.host):
+        raise ConfigError(
+            f"refusing to listen on {settings.server.host} with auth off; enable auth first "
+            "(PUT /api/settings/auth on a loopback server) or listen on 127.0.0.1"
+        )
+    click.echo(f"switchyard listening on http://{settings.server.host}:{settings.server.port}", err=True)
+    run_server(settings, with_scheduler)
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        cli.main(args=argv, prog_name="switchyard", standalone_mode=False)
+    except ConfigError as exc:
+        click.echo(f"switchyard: {exc}", err=True)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)

@@ -1,0 +1,73 @@
+"""`switchyard serve` and `web`: gunicorn embedded, one gthread worker, the scheduler inside it.
+
+One worker process keeps the scheduler single (it must never run once per web worker); its
+threads carry the requests and, later, the open WebSockets.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from orchestrator.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+class EmbeddedServer(BaseApplication):  # type: ignore[misc]
+    def __init__(self, settings: Settings, with_scheduler: bool) -> None:
+        self.settings = settings
+        self.with_scheduler = with_scheduler
+        self.scheduler: Any = None
+        super().__init__()
+
+    def load_config(self) -> None:
+        server = self.settings.server
+        options = {
+            "bind": f"{_bracket(server.host)}:{server.port}",
+            "workers": 1,
+            "worker_class": "gthread",
+            "threads": server.threads,
+            "graceful_timeout": server.graceful_timeout,
+            "timeout": 0,
+            "keepalive": 5,
+            "loglevel": self.settings.log_level,
+            "errorlog": "-",
+            "post_worker_init": self._post_worker_init,
+            "worker_exit": self._worker_exit,
+            # gunicorn 27's control socket lives in ~/.gunicorn: two servers would share it.
+            "control_socket_disable": True,
+        }
+        for key, value in options.items():
+            if key in self.cfg.settings:
+                self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from web import create_app
+
+        self.app = create_app(self.settings)
+        return self.app
+
+    def _post_worker_init(self, worker: Any) -> None:
+        if not self.with_scheduler:
+            return
+        from orchestrator.scheduler import build_scheduler
+
+        self.scheduler = build_scheduler(worker.wsgi.extensions["switchyard"])
+        self.scheduler.start()
+        log.info("scheduler started in worker %s", worker.pid)
+
+    def _worker_exit(self, _server: Any, _worker: Any) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=True)
+            log.info("scheduler stopped")
+
+
+def _bracket(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def run_server(settings: Settings, with_scheduler: bool) -> None:
+    EmbeddedServer(settings, with_scheduler).run()
