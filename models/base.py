@@ -32,7 +32,9 @@ def iso(value: datetime | None) -> str | None:
     """UTC ISO-8601 with milliseconds and Z: the one time format of every dialect."""
     if value is None:
         return None
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat(timespec="milliseconds")[:-6] + "Z"  # drop "+00:00"
 
 
 class UTCDateTime(TypeDecorator[datetime]):

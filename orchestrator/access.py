@@ -66,30 +66,39 @@ def allows(role: str | None, need: str) -> bool:
 
 
 def project_role(session: Session, actor: Actor, project: Project) -> str | None:
-    if actor.kind == "anonymous":
-        return None
+    return project_roles(session, actor, [project]).get(project.id)
+
+
+def project_roles(session: Session, actor: Actor, projects: list[Project]) -> dict[str, str | None]:
+    """The actor's role on each project, in two queries however many projects there are."""
+    if actor.kind == "anonymous" or not projects:
+        return {p.id: None for p in projects}
     if actor.is_super_admin:
-        return "owner"
+        return {p.id: "owner" for p in projects}
     if actor.user_id is None:
-        return None
-    member_role = session.scalar(
-        select(ProjectMember.role).where(
-            ProjectMember.project_id == project.id, ProjectMember.user_id == actor.user_id
-        )
-    )
-    org_role = None
-    if project.organization_id:
-        org_role = session.scalar(
-            select(OrgMember.role).where(
-                OrgMember.org_id == project.organization_id, OrgMember.user_id == actor.user_id
+        return {p.id: None for p in projects}
+    member_roles = dict(
+        session.execute(
+            select(ProjectMember.project_id, ProjectMember.role).where(
+                ProjectMember.user_id == actor.user_id,
+                ProjectMember.project_id.in_([p.id for p in projects]),
             )
-        )
-    return effective_project_role(
-        is_super_admin=False,
-        is_owner=project.owner_id == actor.user_id,
-        member_role=member_role,
-        org_role=org_role,
+        ).tuples()
     )
+    org_roles = dict(
+        session.execute(
+            select(OrgMember.org_id, OrgMember.role).where(OrgMember.user_id == actor.user_id)
+        ).tuples()
+    )
+    return {
+        p.id: effective_project_role(
+            is_super_admin=False,
+            is_owner=p.owner_id == actor.user_id,
+            member_role=member_roles.get(p.id),
+            org_role=org_roles.get(p.organization_id or ""),
+        )
+        for p in projects
+    }
 
 
 def require_project(session: Session, actor: Actor, project_id: str, need: str = "viewer") -> Project:

@@ -42,12 +42,12 @@ EDITABLE = {
     "budgetUsd": "budget_usd",
     "autoMode": "auto_mode",
 }
-LIST_COLUMNS = (
+# What a board needs to draw a card; the work order itself (`prompt`) comes with the card.
+SUMMARY_COLUMNS = (
     Card.id, Card.short_id, Card.project_id, Card.board_id, Card.column_id, Card.title,
-    Card.prompt, Card.labels, Card.position, Card.priority, Card.due_date, Card.auto_mode,
-    Card.credential_id, Card.budget_usd, Card.archived, Card.deferred, Card.assigned_user_id,
-    Card.assigned_agent_id, Card.pending_column_id, Card.branch, Card.worktree_path,
-    Card.completed_at, Card.created_at, Card.updated_at,
+    Card.labels, Card.position, Card.priority, Card.due_date, Card.auto_mode, Card.archived,
+    Card.deferred, Card.assigned_user_id, Card.assigned_agent_id, Card.pending_column_id,
+    Card.updated_at,
 )
 
 
@@ -90,16 +90,17 @@ def list_cards(
     column_id: str | None = None,
     include_archived: bool = False,
 ) -> Sequence[Row[Any]]:
-    """Light rows (attribute names as on Card) for fast lists; a constant number of queries."""
+    """Summary rows (attribute names as on Card) for fast lists; a constant number of queries."""
     require_project(session, actor, project_id)
-    query = select(*LIST_COLUMNS).where(Card.project_id == project_id)
+    query = select(*SUMMARY_COLUMNS).where(Card.project_id == project_id)
     if board_id is not None:
         query = query.where(Card.board_id == board_id)
     if column_id is not None:
         query = query.where(Card.column_id == column_id)
     if not include_archived:
         query = query.where(Card.archived.is_(False))
-    return session.execute(query.order_by(Card.column_id, Card.position)).all()
+    # Core execution on the session's connection: same transaction, no ORM row loading.
+    return session.connection().execute(query.order_by(Card.column_id, Card.position)).all()
 
 
 def card_extras(session: Session, project_id: str, card_ids: set[str] | None = None) -> dict[str, Any]:

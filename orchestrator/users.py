@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import User, utcnow
-from orchestrator.access import LOCAL, Actor
+from orchestrator.access import Actor
 from orchestrator.errors import Conflict, Unauthenticated
 from orchestrator.runtime_settings import has_users
 from orchestrator.security import Keyring, hash_password, verify_password

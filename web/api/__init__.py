@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from flask_openapi3 import OpenAPI
 
-from web.api import auth, boards, cards, columns, credentials, flat_cards, health, projects, templates
+from web.api import (
+    auth,
+    boards,
+    cards,
+    columns,
+    credentials,
+    flat_cards,
+    health,
+    projects,
+    templates,
+)
 
 
 def register(app: OpenAPI) -> None:

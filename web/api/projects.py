@@ -51,7 +51,8 @@ def list_projects(query: ProjectListQuery):  # type: ignore[no-untyped-def]
     session = db()
     found = projects.list_projects(session, actor(), query.organizationId)
     usage = usage_by(session, AgentSession.project_id, AgentSession.project_id.in_([p.id for p in found]))
-    return ok([project_json(p, usage.get(p.id), access.project_role(session, actor(), p)) for p in found])
+    roles = access.project_roles(session, actor(), found)
+    return ok([project_json(p, usage.get(p.id), roles[p.id]) for p in found])
 
 
 @bp.post("/projects")

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
