@@ -1,0 +1,2 @@
+def test_health(api):
+    assert api.get("/api/health") == {"status": "ok"}
