@@ -59,6 +59,8 @@ class AgentSession(Timestamps, Base):
     plan: Mapped[str | None] = mapped_column(Text)
     diff_stats: Mapped[dict[str, Any] | None] = mapped_column()
     outcome_applied: Mapped[bool] = mapped_column(default=False)  # the tick applied the pipeline
+    cancel_requested: Mapped[bool] = mapped_column(default=False)  # seen by a worker in any process
+    plan_mode: Mapped[bool] = mapped_column(default=False)
     queued_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]

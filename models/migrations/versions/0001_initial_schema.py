@@ -388,6 +388,8 @@ def upgrade() -> None:
     sa.Column('plan', sa.Text(), nullable=True),
     sa.Column('diff_stats', sa.JSON(), nullable=True),
     sa.Column('outcome_applied', sa.Boolean(), nullable=False),
+    sa.Column('cancel_requested', sa.Boolean(), nullable=False),
+    sa.Column('plan_mode', sa.Boolean(), nullable=False),
     sa.Column('queued_at', models.base.UTCDateTime(), nullable=False),
     sa.Column('started_at', models.base.UTCDateTime(), nullable=True),
     sa.Column('ended_at', models.base.UTCDateTime(), nullable=True),

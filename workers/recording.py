@@ -1,0 +1,210 @@
+"""Recording a session as it happens: every content block, every model turn, tokens and cost.
+
+Each write is its own short transaction, so what was recorded survives a crash, and a resumed
+session rebuilds its conversation from these rows (`load_history`) without sending a turn twice.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import AgentMessage, AgentSession, Comment, Todo, Turn, publish, utcnow
+from workers.engines.base import (
+    AssistantMessage,
+    Message,
+    ModelReply,
+    ToolCall,
+    ToolResult,
+    UserMessage,
+)
+from workers.tools import ToolOutcome
+
+INTERRUPTED_RESULT = (
+    "[this tool call was interrupted when Switchyard stopped; it may or may not have taken "
+    "effect. Check the worktree before repeating it.]"
+)
+CANCEL_POLL_SECONDS = 0.5
+
+
+class SessionRecorder:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        session_id: str,
+        engine: str,
+        lease_owner: str,
+        lease_seconds: float,
+        cancel: threading.Event,
+        text_sink: Callable[[str, str], None] | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.session_id = session_id
+        self.source = f"switchyard:{engine}"
+        self.lease_owner = lease_owner
+        self.lease_seconds = lease_seconds
+        self.cancel = cancel
+        self.text_sink = text_sink
+        self._last_poll = 0.0
+        with sessions() as db:
+            row = db.get(AgentSession, session_id)
+            assert row is not None
+            self.project_id, self.card_id = row.project_id, row.card_id
+            self.seq = db.scalar(
+                select(func.coalesce(func.max(AgentMessage.seq), 0)).where(AgentMessage.session_id == session_id)
+            )
+            self.turn_count = db.scalar(select(func.count()).select_from(Turn).where(Turn.session_id == session_id))
+
+    # The agent loop's Recorder protocol ---------------------------------------------------------
+
+    def record_user(self, text: str) -> None:
+        with self.sessions.begin() as db:
+            self._message(db, "user", text)
+
+    def record_reply(self, reply: ModelReply, cost_usd: float, cost_known: bool) -> None:
+        usage = reply.usage
+        with self.sessions.begin() as db:
+            if reply.message.text:
+                self._message(db, "assistant", reply.message.text)
+            for call in reply.message.tool_calls:
+                self._message(db, "tool_call", "", tool_call_id=call.id, tool_name=call.name, tool_input=call.input)
+            self.turn_count += 1
+            if self.card_id:
+                db.add(Turn(
+                    card_id=self.card_id, session_id=self.session_id, source=self.source,
+                    source_id=f"{self.session_id}:{self.turn_count}", role="assistant",
+                    content=reply.message.text, model=reply.model, input_tokens=usage.input_tokens,
+                    output_tokens=usage.output_tokens, cache_read_tokens=usage.cache_read_tokens,
+                    cache_write_tokens=usage.cache_write_tokens, cost_usd=cost_usd,
+                    duration_ms=reply.duration_ms,
+                ))
+            db.execute(
+                update(AgentSession).where(AgentSession.id == self.session_id).values(
+                    input_tokens=AgentSession.input_tokens + usage.input_tokens,
+                    output_tokens=AgentSession.output_tokens + usage.output_tokens,
+                    cache_read_tokens=AgentSession.cache_read_tokens + usage.cache_read_tokens,
+                    cache_write_tokens=AgentSession.cache_write_tokens + usage.cache_write_tokens,
+                    cost_usd=AgentSession.cost_usd + cost_usd,
+                    cost_known=AgentSession.cost_known & cost_known,
+                    model=reply.model,
+                    **self._lease_values(),
+                )
+            )
+
+    def record_tool_result(self, call: ToolCall, outcome: ToolOutcome) -> None:
+        with self.sessions.begin() as db:
+            kind = "plan" if outcome.plan is not None else "tool_result"
+            self._message(db, kind, outcome.plan if outcome.plan is not None else outcome.output,
+                          tool_call_id=call.id, tool_name=call.name, is_error=outcome.is_error)
+            db.execute(update(AgentSession).where(AgentSession.id == self.session_id).values(**self._lease_values()))
+
+    def on_text(self, delta: str) -> None:
+        if self.text_sink is not None:
+            self.text_sink(self.session_id, delta)
+
+    def take_pending_messages(self) -> list[str]:
+        """People's messages waiting for this session; delivered (and shown) from now on."""
+        with self.sessions.begin() as db:
+            pending = db.scalars(
+                select(AgentMessage).where(AgentMessage.session_id == self.session_id,
+                                           AgentMessage.delivered.is_(False)).order_by(AgentMessage.seq)
+            ).all()
+            for message in pending:
+                message.delivered = True
+            return [m.text for m in pending]
+
+    def cancel_requested(self) -> bool:
+        """Set in-process at once; across processes, the session row is polled twice a second."""
+        if self.cancel.is_set():
+            return True
+        now = time.monotonic()
+        if now - self._last_poll >= CANCEL_POLL_SECONDS:
+            self._last_poll = now
+            with self.sessions() as db:
+                if db.scalar(select(AgentSession.cancel_requested).where(AgentSession.id == self.session_id)):
+                    self.cancel.set()
+        return self.cancel.is_set()
+
+    # The Board protocol of the board tools ------------------------------------------------------
+
+    def add_todo(self, text: str) -> str:
+        with self.sessions.begin() as db:
+            position = db.scalar(select(func.count()).select_from(Todo).where(Todo.card_id == self.card_id))
+            todo = Todo(card_id=self.card_id, text=text, position=position)
+            db.add(todo)
+            db.flush()
+            publish(db, "todo.created", self.project_id, {"cardId": self.card_id, "todoId": todo.id}, self.card_id)
+            return todo.id
+
+    def complete_todo(self, todo_id: str) -> bool:
+        with self.sessions.begin() as db:
+            todo = db.get(Todo, todo_id)
+            if todo is None or todo.card_id != self.card_id:
+                return False
+            todo.done, todo.completed_at = True, utcnow()
+            publish(db, "todo.updated", self.project_id, {"cardId": self.card_id, "todoId": todo_id}, self.card_id)
+            return True
+
+    def add_comment(self, body: str) -> str:
+        with self.sessions.begin() as db:
+            comment = Comment(card_id=self.card_id, author_type="agent", author_id=self.session_id,
+                              author_name="agent", body=body)
+            db.add(comment)
+            db.flush()
+            publish(db, "comment.created", self.project_id, {"cardId": self.card_id, "commentId": comment.id},
+                    self.card_id)
+            return comment.id
+
+    # Helpers -------------------------------------------------------------------------------------
+
+    def _message(self, db: Session, kind: str, text: str, **fields: Any) -> None:
+        self.seq += 1
+        message = AgentMessage(session_id=self.session_id, seq=self.seq, kind=kind, text=text, **fields)
+        db.add(message)
+        db.flush()
+        publish(db, "message.created", self.project_id,
+                {"sessionId": self.session_id, "messageId": message.id, "seq": self.seq, "kind": kind},
+                self.card_id)
+
+    def _lease_values(self) -> dict[str, Any]:
+        now = utcnow()
+        return {"heartbeat_at": now, "lease_expires_at": now + timedelta(seconds=self.lease_seconds)}
+
+
+def load_history(db: Session, session_id: str) -> list[Message]:
+    """The conversation as recorded, ready to send again; unanswered tool calls are closed with a
+    result saying they were interrupted, so the model decides what to do about them."""
+    rows = db.scalars(
+        select(AgentMessage).where(AgentMessage.session_id == session_id, AgentMessage.delivered.is_(True))
+        .order_by(AgentMessage.seq)
+    ).all()
+    history: list[Message] = []
+    open_calls: list[str] = []
+    for row in rows:
+        if row.kind in ("assistant", "tool_call"):
+            current = history[-1] if history and isinstance(history[-1], AssistantMessage) else None
+            if current is None or (row.kind == "assistant" and (current.text or current.tool_calls)):
+                current = AssistantMessage(text="")
+                history.append(current)
+            if row.kind == "assistant":
+                history[-1] = AssistantMessage(text=current.text + row.text, tool_calls=current.tool_calls)
+            else:
+                call = ToolCall(row.tool_call_id or "", row.tool_name or "", row.tool_input or {})
+                history[-1] = AssistantMessage(text=current.text, tool_calls=(*current.tool_calls, call))
+                open_calls.append(call.id)
+        elif row.kind in ("tool_result", "plan") and row.tool_call_id:
+            history.append(ToolResult(row.tool_call_id, row.text, row.is_error))
+            if row.tool_call_id in open_calls:
+                open_calls.remove(row.tool_call_id)
+        elif row.kind == "user":
+            history.extend(ToolResult(c, INTERRUPTED_RESULT, True) for c in open_calls)
+            open_calls.clear()
+            history.append(UserMessage(row.text))
+    history.extend(ToolResult(c, INTERRUPTED_RESULT, True) for c in open_calls)
+    return history
