@@ -7,12 +7,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import Board, Card, Column, publish
+from models import Board, Card, Column, Credential, publish
 from orchestrator import templates
 from orchestrator.access import Actor, require_project
 from orchestrator.credentials import require_usable_credential
 from orchestrator.errors import Conflict, InvalidInput, NotFound
 from orchestrator.ordering import apply_order
+from orchestrator.prompts import check_template
 
 COLUMN_TYPES = ("backlog", "active", "done", "archive")
 ENGINES = ("anthropic", "openai", "claude-code", "codex", "command")
@@ -53,6 +54,9 @@ def create_board(
     session.add(board)
     session.flush()
     for index, spec in enumerate(template["columns"]):
+        if spec.get("credentialId") and session.get(Credential, spec["credentialId"]) is None:
+            # Deleting a credential detaches it from columns; a template that named it does the same.
+            spec = {**spec, "credentialId": None}
         session.add(_column_from_spec(board, index, spec))
     session.flush()
     publish(session, "board.created", project.id, {"boardId": board.id, "name": board.name})
@@ -182,5 +186,7 @@ def _board_columns(session: Session, board_id: str) -> list[Column]:
 def _check_column_fields(session: Session, actor: Actor, fields: dict[str, Any]) -> None:
     if fields.get("credentialId"):
         require_usable_credential(session, actor, fields["credentialId"])
+    if fields.get("prompt"):
+        check_template(fields["prompt"])
     if "columnType" in fields and fields["columnType"] not in COLUMN_TYPES:
         raise InvalidInput(f"columnType: must be one of {', '.join(COLUMN_TYPES)}")

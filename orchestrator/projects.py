@@ -92,7 +92,10 @@ def project_files(session: Session, actor: Actor, project_id: str) -> list[str]:
 
 
 def _validated_repository_path(raw: str) -> Path:
-    path = Path(raw).expanduser()
+    try:
+        path = Path(raw).expanduser()
+    except (RuntimeError, ValueError):  # `~nosuchuser`, or a NUL byte in the name
+        raise InvalidInput(f"path: {raw!r} is not a usable path on this machine") from None
     if not path.is_absolute():
         raise InvalidInput(f"path: {raw!r} must be an absolute path")
     try:

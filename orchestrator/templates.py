@@ -9,7 +9,9 @@ from sqlalchemy.orm import Session
 
 from models import BoardTemplate
 from orchestrator.access import Actor
+from orchestrator.credentials import require_usable_credential
 from orchestrator.errors import Conflict, Forbidden, NotFound
+from orchestrator.prompts import check_template
 
 PLAN_PROMPT = """You are planning work on card {{ card.title }} in {{ project.name }}.
 Read the code that the card touches, then submit a plan with submit_plan: the files to change,
@@ -78,6 +80,7 @@ def get_template(session: Session, template_id: str) -> dict[str, Any]:
 def create_template(
     session: Session, actor: Actor, name: str, columns: list[dict[str, Any]]
 ) -> dict[str, Any]:
+    _check_credentials(session, actor, columns)
     template = BoardTemplate(name=name, columns=columns, created_by=actor.user_id)
     session.add(template)
     session.flush()
@@ -88,6 +91,7 @@ def update_template(
     session: Session, actor: Actor, template_id: str, changes: dict[str, Any]
 ) -> dict[str, Any]:
     template = _stored(session, actor, template_id)
+    _check_credentials(session, actor, changes.get("columns", []))
     for key in ("name", "columns"):
         if key in changes:
             setattr(template, key, changes[key])
@@ -96,6 +100,15 @@ def update_template(
 
 def delete_template(session: Session, actor: Actor, template_id: str) -> None:
     session.delete(_stored(session, actor, template_id))
+
+
+def _check_credentials(session: Session, actor: Actor, columns: list[dict[str, Any]]) -> None:
+    """A template's columns may name only credentials the actor could attach, and valid prompts."""
+    for spec in columns:
+        if spec.get("credentialId"):
+            require_usable_credential(session, actor, spec["credentialId"])
+        if spec.get("prompt"):
+            check_template(spec["prompt"])
 
 
 def _stored(session: Session, actor: Actor, template_id: str) -> BoardTemplate:

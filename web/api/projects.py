@@ -14,6 +14,9 @@ from web.responses import created, iso, no_content, ok
 from web.schemas.common import IdPath, ProjectPath
 from web.schemas.projects import CredentialRef, ProjectCreate, ProjectListQuery, ProjectUpdate
 
+# Fields an explicit null clears; a null for any other field is ignored, as for columns.
+NULLABLE = ("defaultCredentialId", "maxConcurrentSessions")
+
 bp = APIBlueprint("projects", __name__, url_prefix="/api", abp_tags=[Tag(name="Projects")],
                   abp_security=[{"bearer": []}])
 
@@ -68,6 +71,7 @@ def get_project(path: IdPath):  # type: ignore[no-untyped-def]
 @bp.patch("/projects/<id>")
 def update_project(path: IdPath, body: ProjectUpdate):  # type: ignore[no-untyped-def]
     fields = body.model_dump(exclude_unset=True)
+    fields = {k: v for k, v in fields.items() if v is not None or k in NULLABLE}
     return ok(_one(projects.update_project(db(), actor(), path.id, fields)))
 
 
