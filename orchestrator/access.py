@@ -83,12 +83,12 @@ def project_roles(session: Session, actor: Actor, projects: list[Project]) -> di
                 ProjectMember.user_id == actor.user_id,
                 ProjectMember.project_id.in_([p.id for p in projects]),
             )
-        ).tuples()
+        ).tuples().all()
     )
     org_roles = dict(
         session.execute(
             select(OrgMember.org_id, OrgMember.role).where(OrgMember.user_id == actor.user_id)
-        ).tuples()
+        ).tuples().all()
     )
     return {
         p.id: effective_project_role(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from sqlalchemy import func, select
@@ -37,7 +38,13 @@ def has_users(session: Session) -> bool:
 
 
 def is_loopback(host: str) -> bool:
-    return host in LOOPBACK_HOSTS or host.startswith("127.")
+    """A loopback name or address; `127.0.0.1.evil.example` is a name that merely starts like one."""
+    if host in LOOPBACK_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def set_auth_enabled(session: Session, actor: Actor, enabled: bool, bound_host: str) -> bool:
