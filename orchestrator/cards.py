@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Row, exists, func, select, update
@@ -21,15 +22,18 @@ from models import (
     Board,
     Card,
     Column,
+    Project,
     iso,
     publish,
     utcnow,
 )
 from orchestrator import history
 from orchestrator.access import Actor, require_project
+from orchestrator.agent_sessions import queue_session
 from orchestrator.credentials import require_usable_credential
 from orchestrator.errors import Conflict, InvalidInput, NotFound
 from orchestrator.usage import usage_by
+from workers import worktree
 
 SHORT_ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
 # Card attributes a client may change with an update, by their API names.
@@ -42,6 +46,8 @@ EDITABLE = {
     "budgetUsd": "budget_usd",
     "autoMode": "auto_mode",
 }
+# What an explicit null means for the fields that cannot be null: cleared, as on creation.
+CLEARED = {"prompt": str, "labels": list}
 # What a board needs to draw a card; the work order itself (`prompt`) comes with the card.
 SUMMARY_COLUMNS = (
     Card.id, Card.short_id, Card.project_id, Card.board_id, Card.column_id, Card.title,
@@ -167,6 +173,9 @@ def update_card(
 def apply_changes(session: Session, actor: Actor, card: Card, fields: dict[str, Any]) -> Card:
     """Set editable fields by API name; records one history row and one event for the change."""
     values = {k: v for k, v in fields.items() if k in EDITABLE}
+    for name, empty in CLEARED.items():
+        if name in values and values[name] is None:
+            values[name] = empty()
     if "priority" in values:
         values["priority"] = priority_value(values["priority"] or "none")
     if "title" in values and not values["title"]:
@@ -270,13 +279,14 @@ def activate_card(session: Session, actor: Actor, project_id: str, card_id: str)
 
 
 def _enter_column(session: Session, card: Card, column: Column | None) -> None:
-    """What entering a column means. A done column completes the card."""
+    """What entering a column means: an active column queues a session; a done one completes."""
     if column is None:
         return
     if column.column_type == "done":
         card.completed_at = card.completed_at or utcnow()
     elif column.column_type in ("backlog", "active"):
         card.completed_at = None
+    queue_session(session, card, column)
 
 
 # Pipeline --------------------------------------------------------------------------------------
@@ -328,7 +338,8 @@ def _target_column(session: Session, project_id: str, column_id: str | None, boa
         return column
     query = select(Column).join(Board, Board.id == Column.board_id).where(Board.project_id == project_id)
     if board_id:
-        if session.get(Board, board_id) is None:
+        board = session.get(Board, board_id)
+        if board is None or board.project_id != project_id:
             raise NotFound.of("board", board_id)
         query = query.where(Board.id == board_id)
     column = session.scalar(query.order_by(Board.position, Column.position).limit(1))
@@ -382,8 +393,9 @@ def _comparable(value: Any) -> Any:
     return iso(value) if isinstance(value, datetime) else value
 
 
-def card_diff(card: Card) -> dict[str, Any]:
+def card_diff(session: Session, card: Card) -> dict[str, Any]:
     """The card's changes against its fork point. A card no agent has worked on has none."""
-    if not card.worktree_path:
+    if not card.worktree_path or not Path(card.worktree_path).exists():
         return {"diff": "", "stats": {"filesChanged": 0, "insertions": 0, "deletions": 0}, "files": []}
-    raise Conflict(f"card {card.id} has a worktree but diffs need the agent runtime", code="not_available")
+    project = session.get(Project, card.project_id)
+    return worktree.diff(Path(card.worktree_path), project.base_branch if project else "main")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -56,7 +57,8 @@ def cli() -> None:
 @_options(with_bind=True)
 def serve(config: Path | None, data_dir: Path | None, host: str | None, port: int | None) -> None:
     """Run the API and the scheduler in one process."""
-    _run_web(_settings(config, data_dir, host, port), with_scheduler=True)
+    settings = _settings(config, data_dir, host, port)
+    _run_web(settings, with_scheduler=settings.scheduler.enabled)
 
 
 @cli.command()
@@ -71,7 +73,7 @@ def web(config: Path | None, data_dir: Path | None, host: str | None, port: int 
 def daemon(config: Path | None, data_dir: Path | None) -> None:
     """Run the scheduler only, until SIGTERM or Ctrl-C."""
     from orchestrator.runtime import build_runtime
-    from orchestrator.scheduler import build_scheduler
+    from orchestrator.scheduler import build_scheduler, stop_scheduler
 
     settings = _settings(config, data_dir)
     _prepare(settings)
@@ -83,7 +85,7 @@ def daemon(config: Path | None, data_dir: Path | None) -> None:
     scheduler.start()
     click.echo(f"switchyard daemon running on {settings.database_url}", err=True)
     stop.wait()
-    scheduler.shutdown(wait=True)
+    stop_scheduler(scheduler)
     runtime.close()
 
 
@@ -116,11 +118,19 @@ def init(config: Path | None, data_dir: Path | None, force: bool) -> None:
     if target.exists() and not force:
         raise ConfigError(f"{target} exists; pass --force to overwrite it")
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(STARTER_CONFIG)
+    target.write_text(_starter_config(data_dir))
     settings = _settings(target, data_dir)
     key = ensure_master_key(settings.data_dir)
     os.chmod(key, 0o600)
     click.echo(f"wrote {target}\nmaster key: {key}")
+
+
+def _starter_config(data_dir: Path | None) -> str:
+    """The starter file; it records --data-dir so a later `serve --config` finds the same key."""
+    if data_dir is None:
+        return STARTER_CONFIG
+    line = f"data_dir = {json.dumps(str(data_dir.resolve()))}\n\n"  # a JSON string is a TOML string
+    return STARTER_CONFIG.replace("[server]", line + "[server]", 1)
 
 
 @cli.command()

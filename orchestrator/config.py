@@ -7,18 +7,22 @@ the environment for configuration; everything takes a `Settings`.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from pathlib import Path
 from typing import Any, ClassVar
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 DEFAULT_PORT = 37100
 CONFIG_FILENAME = "switchyard.toml"
@@ -42,6 +46,19 @@ class ServerSettings(Section):
 class DatabaseSettings(Section):
     url: str = Field("", description="SQLAlchemy URL; empty means SQLite in the data directory")
 
+    @field_validator("url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        """Reject a malformed URL or unknown driver here, as a setting, not later as a traceback."""
+        if value:
+            try:
+                make_url(value).get_dialect()
+            except (ArgumentError, NoSuchModuleError):
+                raise ValueError(
+                    "not a database URL SQLAlchemy can use (e.g. postgresql+psycopg://user@host/db)"
+                ) from None
+        return value
+
 
 class AuthSettings(Section):
     token_ttl_hours: int = Field(24 * 7, ge=1, description="lifetime of a login token")
@@ -54,6 +71,47 @@ class EventSettings(Section):
 class SchedulerSettings(Section):
     enabled: bool = Field(True, description="run the scheduler inside `serve`")
     tick_seconds: float = Field(1.0, gt=0)
+
+
+class AgentSettings(Section):
+    max_concurrent_sessions: int = Field(4, ge=1, le=256, description="sessions running at once")
+    max_turns: int = Field(100, ge=1, description="model turns before a session fails with max_turns")
+    max_attempts: int = Field(3, ge=1, description="runs of a session after interruptions")
+    lease_seconds: float = Field(60, gt=0, description="a worker's claim lasts this long unrenewed")
+    stall_timeout: float = Field(900, gt=0, description="seconds without agent activity: interrupted")
+    command_timeout: float = Field(120, gt=0, description="default run_command timeout")
+    max_command_output: int = Field(30_000, ge=1000, description="bytes of command output kept")
+    provider_retries: int = Field(5, ge=0, description="retries of rate limits, 5xx and network errors")
+    retry_base_seconds: float = Field(1.0, gt=0, description="first back-off; doubles each retry")
+
+
+class ProviderSettings(Section):
+    """The last level of credential resolution (ANTHROPIC_API_KEY / OPENAI_API_KEY also work)."""
+
+    anthropic_api_key: str = ""
+    openai_api_key: str = ""
+
+
+class VendorKeySource(PydanticBaseSettingsSource):
+    """The vendors' own variables, read last, so Switchyard's settings always win over them."""
+
+    VARIABLES = {"anthropic_api_key": "ANTHROPIC_API_KEY", "openai_api_key": "OPENAI_API_KEY"}
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        keys = {key: os.environ[var] for key, var in self.VARIABLES.items() if os.environ.get(var)}
+        return {"providers": keys} if keys else {}
+
+
+class PriceSettings(Section):
+    """US dollars per million tokens."""
+
+    input: float = Field(ge=0)
+    output: float = Field(ge=0)
+    cache_read: float = Field(0.0, ge=0)
+    cache_write: float = Field(0.0, ge=0)
 
 
 class Settings(BaseSettings):
@@ -72,6 +130,9 @@ class Settings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     events: EventSettings = EventSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
+    agents: AgentSettings = AgentSettings()
+    providers: ProviderSettings = ProviderSettings()
+    pricing: dict[str, PriceSettings] = Field(default_factory=dict, description="per model name")
 
     # The TOML path is picked by load_settings(); pydantic-settings reads it through this hook.
     toml_file: ClassVar[Path | None] = None
@@ -88,6 +149,7 @@ class Settings(BaseSettings):
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
         if cls.toml_file is not None:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=cls.toml_file))
+        sources.append(VendorKeySource(settings_cls))
         return tuple(sources)
 
     @property
@@ -120,6 +182,8 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
         return source(**_nest(overrides))
     except ValidationError as exc:
         raise ConfigError(_describe(exc, path)) from None
+    except SettingsError as exc:  # e.g. SWITCHYARD_SERVER=abc: a section given as bad JSON
+        raise ConfigError(f"invalid setting: {exc}") from None
 
 
 def _check_toml_syntax(path: Path) -> None:

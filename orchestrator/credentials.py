@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-import anthropic
-import openai
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import AgentSession, Credential
+from models import AgentSession, Card, Column, Credential, Organization, Project
 from orchestrator.access import Actor
 from orchestrator.errors import InvalidInput, NotFound
 from orchestrator.security import Keyring, mask_secret
@@ -81,6 +81,10 @@ def verify_credential(
     session: Session, actor: Actor, keyring: Keyring, credential_id: str
 ) -> dict[str, Any]:
     """Ask the provider for its model list at the credential's base URL."""
+    # The SDKs take seconds to import; only this function needs them, so the server starts fast.
+    import anthropic
+    import openai
+
     credential = require_usable_credential(session, actor, credential_id)
     secret = reveal_secret(credential, keyring)
     if not secret:
@@ -96,10 +100,17 @@ def verify_credential(
         return {"valid": False, "error": f"could not connect to {where}"}
     except (anthropic.APIStatusError, openai.APIStatusError) as exc:
         return {"valid": False, "error": f"the provider answered {exc.status_code}"}
+    except (anthropic.APIError, openai.APIError, AttributeError, TypeError, ValueError):
+        # The SDKs fail this way on a server that is not their API (an HTML page at baseUrl).
+        where = credential.base_url or "the provider's API"
+        return {"valid": False, "error": f"{where} did not answer like the provider's API"}
     return {"valid": True, "models": models[:50]}
 
 
 def _list_models(family: str, secret: str, base_url: str | None) -> list[str]:
+    import anthropic
+    import openai
+
     options: dict[str, Any] = {"api_key": secret, "timeout": VERIFY_TIMEOUT_SECONDS, "max_retries": 0}
     if base_url:
         options["base_url"] = base_url
@@ -122,3 +133,62 @@ def _check_provider(provider: str) -> None:
 def _set_secret(credential: Credential, keyring: Keyring, secret: str | None) -> None:
     credential.secret_encrypted = keyring.encrypt(secret) if secret else None
     credential.secret_hint = mask_secret(secret) if secret else ""
+
+
+# Resolution for a session ---------------------------------------------------------------------
+
+LEVELS = ("card", "column", "project", "organization")
+ENGINE_FOR_PROVIDER = {"anthropic": "anthropic", "openai": "openai", "claude-code": "claude-code", "codex": "codex"}
+ENV_FAMILY_ORDER = ("anthropic", "openai")
+
+
+@dataclass(frozen=True)
+class ResolvedCredential:
+    level: str  # card | column | project | organization | environment
+    engine: str
+    secret: str
+    base_url: str | None = None
+    model: str | None = None
+    credential_id: str | None = None
+
+
+def first_set(candidates: Sequence[tuple[str, str | None]]) -> tuple[str, str] | None:
+    """The first level that names a credential, in resolution order."""
+    for level, credential_id in candidates:
+        if credential_id:
+            return level, credential_id
+    return None
+
+
+def environment_choice(engine: str | None, keys: dict[str, str]) -> tuple[str, str] | None:
+    """(engine, key) from configuration/environment: the column's engine family, else any key."""
+    families = [API_FAMILY.get(engine, engine)] if engine else list(ENV_FAMILY_ORDER)
+    for family in families:
+        if keys.get(family):
+            return (engine or family), keys[family]
+    return None
+
+
+def resolve_credential(
+    session: Session, keyring: Keyring, env_keys: dict[str, str], card: Card, column: Column, project: Project
+) -> ResolvedCredential:
+    org_default = None
+    if project.organization_id:
+        org = session.get(Organization, project.organization_id)
+        org_default = org.default_credential_id if org else None
+    chosen = first_set([("card", card.credential_id), ("column", column.credential_id),
+                        ("project", project.default_credential_id), ("organization", org_default)])
+    if chosen is not None:
+        credential = session.get(Credential, chosen[1])
+        secret = reveal_secret(credential, keyring) if credential else None
+        if credential is None or not secret:
+            raise InvalidInput(f"the {chosen[0]}'s credential {chosen[1]} has no API key", code="no_credential")
+        return ResolvedCredential(level=chosen[0], engine=column.engine or ENGINE_FOR_PROVIDER[credential.provider],
+                                  secret=secret, base_url=credential.base_url, model=credential.model,
+                                  credential_id=credential.id)
+    from_env = environment_choice(column.engine, env_keys)
+    if from_env is None:
+        raise InvalidInput(
+            "no credential found: checked the card, the column, the project, the organization default "
+            "and the configuration/environment (ANTHROPIC_API_KEY, OPENAI_API_KEY)", code="no_credential")
+    return ResolvedCredential(level="environment", engine=from_env[0], secret=from_env[1])

@@ -6,22 +6,13 @@ guess passing as a figure.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
-from pydantic import BaseModel
-
+from orchestrator.config import PriceSettings as ModelPrice
 from workers.engines.base import Usage
 
-
-class ModelPrice(BaseModel):
-    """US dollars per million tokens."""
-
-    input: float
-    output: float
-    cache_read: float = 0.0
-    cache_write: float = 0.0
-
-
+DATED = re.compile(r"(.+?)-(\d{8}|\d{4}-\d{2}-\d{2}|latest)")
 DEFAULT_PRICES: dict[str, ModelPrice] = {
     "claude-opus-4-1": ModelPrice(input=15, output=75, cache_read=1.5, cache_write=18.75),
     "claude-opus-4": ModelPrice(input=15, output=75, cache_read=1.5, cache_write=18.75),
@@ -39,12 +30,15 @@ DEFAULT_PRICES: dict[str, ModelPrice] = {
 
 
 def find_price(model: str, configured: Mapping[str, ModelPrice]) -> ModelPrice | None:
-    """Exact name first, then the longest known prefix (dated ids like claude-sonnet-4-5-2025…)."""
+    """The exact name, or a dated release of it (claude-sonnet-4-5-20250929, gpt-4o-2024-08-06).
+
+    Only a date may follow a known name: claude-sonnet-4-6 is not priced as claude-sonnet-4.
+    """
     prices = {**DEFAULT_PRICES, **configured}
     if model in prices:
         return prices[model]
-    matches = [name for name in prices if model.startswith(name)]
-    return prices[max(matches, key=len)] if matches else None
+    dated = DATED.fullmatch(model)
+    return prices.get(dated.group(1)) if dated else None
 
 
 def cost_of(model: str, usage: Usage, configured: Mapping[str, ModelPrice]) -> tuple[float, bool]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -20,6 +20,11 @@ class Runtime:
     engine: Engine
     sessions: sessionmaker[Session]
     keyring: Keyring
+    on_queued: Callable[[], None] | None = None  # set by the scheduler in this process
+
+    def notify_queued(self) -> None:
+        if self.on_queued is not None:
+            self.on_queued()
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

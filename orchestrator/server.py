@@ -61,7 +61,9 @@ class EmbeddedServer(BaseApplication):  # type: ignore[misc]
 
     def _worker_exit(self, _server: Any, _worker: Any) -> None:
         if self.scheduler is not None:
-            self.scheduler.shutdown(wait=True)
+            from orchestrator.scheduler import stop_scheduler
+
+            stop_scheduler(self.scheduler)
             log.info("scheduler stopped")
 
 
@@ -70,4 +72,8 @@ def _bracket(host: str) -> str:
 
 
 def run_server(settings: Settings, with_scheduler: bool) -> None:
+    # Import the app's modules (seconds, mostly the provider SDKs) before gunicorn opens the port,
+    # so the forked worker starts at once: no client connects to a port that does not answer yet.
+    import web  # noqa: F401
+
     EmbeddedServer(settings, with_scheduler).run()

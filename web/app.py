@@ -9,6 +9,7 @@ from flask.json.provider import JSONProvider
 from flask_openapi3 import Info, OpenAPI
 from sqlalchemy.orm import Session
 
+from orchestrator.agent_sessions import WAKE_FLAG
 from orchestrator.config import Settings
 from orchestrator.runtime import Runtime, build_runtime
 from web import api
@@ -36,6 +37,8 @@ class SwitchyardApp(OpenAPI):
         session: Session = db()
         if response.status_code < 400:
             session.commit()
+            if session.info.pop(WAKE_FLAG, False):
+                self.extensions["switchyard"].notify_queued()
         else:
             session.rollback()
         return response

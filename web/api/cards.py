@@ -166,4 +166,4 @@ def put_pipeline(path: ProjectCardPath, body: PipelineBody):  # type: ignore[no-
 @bp.get("/cards/<cardId>/diff")
 def card_diff(path: ProjectCardPath):  # type: ignore[no-untyped-def]
     card = cards.get_card(db(), actor(), path.projectId, path.cardId)
-    return ok(cards.card_diff(card))
+    return ok(cards.card_diff(db(), card))

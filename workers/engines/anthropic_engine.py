@@ -22,7 +22,7 @@ from workers.engines.base import (
     retry_after_seconds,
 )
 
-DEFAULT_MODEL = "claude-sonnet-4-5"
+DEFAULT_MODEL = "claude-sonnet-4-6"
 
 
 class AnthropicClient:

@@ -24,7 +24,7 @@ from workers.engines.base import (
     retry_after_seconds,
 )
 
-DEFAULT_MODEL = "gpt-5"
+DEFAULT_MODEL = "gpt-5.5"
 
 
 class OpenAIClient:

@@ -1,0 +1,187 @@
+"""Running one session: claim, prepare (credential, worktree, prompt), run the agent, finish.
+
+Git work and the model loop happen outside database transactions, so a long step never holds
+SQLite's write lock. Running a session twice is harmless: only the lease owner proceeds.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from models import AgentSession, Card, Column, Project, publish, utcnow
+from orchestrator.agent_sessions import set_status
+from orchestrator.credentials import ResolvedCredential, resolve_credential
+from orchestrator.errors import DomainError
+from orchestrator.pricing import cost_of
+from orchestrator.prompts import compose_prompt
+from orchestrator.runtime import Runtime
+from orchestrator.usage import usage_where
+from workers import worktree
+from workers.agent import Agent, Limits, Outcome
+from workers.commands import agent_environment
+from workers.engines.anthropic_engine import AnthropicClient
+from workers.engines.base import Message, ModelClient, UserMessage
+from workers.engines.openai_engine import OpenAIClient
+from workers.paths import slugify
+from workers.recording import SessionRecorder, load_history
+from workers.tools import Toolbox
+
+log = logging.getLogger(__name__)
+API_ENGINES = ("anthropic", "openai")
+
+
+@dataclass
+class Prepared:
+    session_id: str
+    credential: ResolvedCredential
+    model: str | None
+    worktree: Path
+    base_branch: str
+    commit_message: str
+    system: str
+    first_message: str | None
+    history: list[Message]
+    plan_mode: bool
+    limits: Limits
+
+
+class SessionFailed(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def run_session(runtime: Runtime, session_id: str, owner: str, cancel: threading.Event) -> None:
+    """The whole life of one claimed session in this process."""
+    try:
+        prepared = prepare(runtime, session_id, owner)
+    except SessionFailed as failure:
+        finish(runtime, session_id, Outcome("failed", error_code=failure.code, error_message=failure.message))
+        return
+    if prepared is None:
+        return
+    recorder = SessionRecorder(runtime.sessions, session_id, prepared.credential.engine, owner,
+                               runtime.settings.agents.lease_seconds, cancel)
+    if prepared.first_message is not None:
+        recorder.record_user(prepared.first_message)
+        prepared.history.append(UserMessage(prepared.first_message))
+    agent = Agent(model=_client(prepared), tools=_toolbox(runtime, prepared, recorder, cancel), recorder=recorder,
+                  limits=prepared.limits, plan_mode=prepared.plan_mode,
+                  price=lambda model, usage: cost_of(model, usage, runtime.settings.pricing))
+    try:
+        outcome = agent.run(prepared.system, prepared.history)
+    except Exception as exc:  # a bug must not leave the session running forever
+        log.exception("session_id=%s crashed", session_id)
+        outcome = Outcome("failed", error_code="internal_error", error_message=f"the session crashed: {exc}")
+    finish(runtime, session_id, outcome, prepared)
+
+
+def prepare(runtime: Runtime, session_id: str, owner: str) -> Prepared | None:
+    settings = runtime.settings
+    with runtime.transaction() as db:
+        row = db.get(AgentSession, session_id)
+        if row is None or row.status != "starting" or row.lease_owner != owner:
+            return None
+        card, column = db.get(Card, row.card_id), db.get(Column, row.column_id)
+        project = db.get(Project, row.project_id)
+        if card is None or column is None or project is None:
+            raise SessionFailed("card_gone", "the card or its column was deleted")
+        env_keys = {"anthropic": settings.providers.anthropic_api_key, "openai": settings.providers.openai_api_key}
+        try:
+            credential = resolve_credential(db, runtime.keyring, env_keys, card, column, project)
+        except DomainError as exc:
+            raise SessionFailed(exc.code, exc.message) from None
+        if credential.engine not in API_ENGINES:
+            raise SessionFailed("engine_not_available", f"the {credential.engine} engine is not available yet")
+        slug = f"{card.short_id}-{slugify(card.title)}"
+        branch = card.branch or f"switchyard/{slug}"
+        path = Path(card.worktree_path) if card.worktree_path else settings.data_dir / "worktrees" / project.id / slug
+        repo_path, base_branch, include = project.path, project.base_branch, list(project.worktree_include)
+        history = load_history(db, session_id)
+        budget = _budget(db, card, column)
+        deadline = time.monotonic() + column.timeout_seconds if column.timeout_seconds else None
+        plan_mode, model = row.plan_mode, row.model or column.model or credential.model
+        commit_message = f"{column.name}: {card.title}"
+    try:
+        tree = worktree.ensure_worktree(repo_path, path, branch, base_branch, include)
+    except worktree.WorktreeError as exc:
+        raise SessionFailed("worktree_error", f"could not prepare the card's worktree: {exc}") from None
+    with runtime.transaction() as db:
+        row, card, column = db.get(AgentSession, session_id), db.get(Card, card.id), db.get(Column, column.id)
+        card.branch, card.worktree_path = tree.branch, str(tree.path)
+        row.branch, row.worktree_path, row.base_commit = tree.branch, str(tree.path), tree.base_commit
+        row.engine, row.model, row.credential_id = credential.engine, model, credential.credential_id
+        row.started_at, row.heartbeat_at = row.started_at or utcnow(), utcnow()
+        try:
+            prompt = compose_prompt(db, card, column)
+        except DomainError as exc:
+            raise SessionFailed(exc.code, exc.message) from None
+        set_status(db, row, "running")
+        publish(db, "session.started", row.project_id, {"sessionId": row.id, "cardId": row.card_id}, row.card_id)
+    limits = Limits(max_turns=settings.agents.max_turns, budget_usd=budget, deadline=deadline,
+                    max_retries=settings.agents.provider_retries, backoff_base=settings.agents.retry_base_seconds)
+    return Prepared(session_id=session_id, credential=credential, model=model, worktree=tree.path,
+                    base_branch=base_branch, commit_message=commit_message, system=prompt.system,
+                    first_message=None if history else prompt.user, history=history, plan_mode=plan_mode,
+                    limits=limits)
+
+
+def finish(runtime: Runtime, session_id: str, outcome: Outcome, prepared: Prepared | None = None) -> None:
+    """Commit the agent's work on the card's branch, then record how the session ended."""
+    head, stats = None, None
+    if prepared is not None:
+        try:
+            head = worktree.commit_all(prepared.worktree, prepared.commit_message)
+            stats = worktree.diff(prepared.worktree, prepared.base_branch)["stats"]
+        except Exception:  # the outcome matters more than the stats; the diff endpoint recomputes
+            log.exception("session_id=%s: committing the worktree failed", session_id)
+    with runtime.transaction() as db:
+        row = db.get(AgentSession, session_id)
+        if row is None:
+            return
+        row.summary = outcome.summary or row.summary
+        row.plan = outcome.plan or row.plan
+        row.error_code, row.error_message = outcome.error_code, outcome.error_message
+        row.head_commit = head or row.head_commit
+        row.diff_stats = stats or row.diff_stats
+        row.cancel_requested = False
+        set_status(db, row, outcome.status)
+        if outcome.status == "awaiting_plan_approval":
+            publish(db, "plan.submitted", row.project_id, {"sessionId": row.id, "cardId": row.card_id}, row.card_id)
+            publish(db, "approval.waiting", row.project_id,
+                    {"kind": "plan", "sessionId": row.id, "cardId": row.card_id}, row.card_id)
+        else:
+            publish(db, "session.ended", row.project_id,
+                    {"sessionId": row.id, "cardId": row.card_id, "status": outcome.status,
+                     "error": {"code": outcome.error_code, "message": outcome.error_message}
+                     if outcome.error_code else None}, row.card_id)
+    log.info("session_id=%s ended: %s %s", session_id, outcome.status, outcome.error_code or "")
+
+
+def _budget(db: Session, card: Card, column: Column) -> float | None:
+    """The tighter of the column's per-session budget and what remains of the card's."""
+    limits = [column.budget_usd] if column.budget_usd else []
+    if card.budget_usd:
+        spent = usage_where(db, AgentSession.card_id == card.id)["costUsd"]
+        limits.append(max(card.budget_usd - spent, 0.0))
+    return min(limits) if limits else None
+
+
+def _client(prepared: Prepared) -> ModelClient:
+    credential = prepared.credential
+    if credential.engine == "anthropic":
+        return AnthropicClient(credential.secret, prepared.model, credential.base_url)
+    return OpenAIClient(credential.secret, prepared.model, credential.base_url)
+
+
+def _toolbox(runtime: Runtime, prepared: Prepared, recorder: SessionRecorder, cancel: threading.Event) -> Toolbox:
+    agents = runtime.settings.agents
+    return Toolbox(root=prepared.worktree, board=recorder, env=agent_environment(prepared.worktree),
+                   command_timeout=agents.command_timeout, max_output=agents.max_command_output, cancel=cancel)
+
