@@ -17,7 +17,7 @@ from models import (
     publish,
     utcnow,
 )
-from orchestrator.errors import Conflict
+from orchestrator.errors import Conflict, InvalidInput
 
 WAKE_FLAG = "wake_scheduler"
 
@@ -78,3 +78,110 @@ def set_status(session: Session, agent_session: AgentSession, status: str) -> No
             {"sessionId": agent_session.id, "cardId": agent_session.card_id, "status": status},
             agent_session.card_id)
     session.info[WAKE_FLAG] = True
+
+
+# What people ask of a card's agent --------------------------------------------------------------
+
+RESUMABLE = ("completed", "failed", "cancelled", "interrupted")
+PLAN_APPROVED = "The plan is approved. Implement it now, then call finish with a summary."
+PLAN_REJECTED = "The plan was not approved. Feedback:\n{feedback}\n\nRevise the plan and submit it again."
+
+
+def card_sessions(session: Session, card_id: str) -> list[AgentSession]:
+    return list(session.scalars(
+        select(AgentSession).where(AgentSession.card_id == card_id).order_by(AgentSession.queued_at)))
+
+
+def latest_session(session: Session, card_id: str) -> AgentSession | None:
+    return session.scalar(select(AgentSession).where(AgentSession.card_id == card_id)
+                          .order_by(AgentSession.queued_at.desc(), AgentSession.id.desc()).limit(1))
+
+
+def require_latest(session: Session, card: Card) -> AgentSession:
+    found = latest_session(session, card.id)
+    if found is None:
+        raise Conflict(f"card {card.id} has no agent session yet", code="no_session")
+    return found
+
+
+def cancel_agent(session: Session, card: Card) -> AgentSession:
+    agent_session = require_latest(session, card)
+    request_cancel(session, agent_session)
+    session.info[WAKE_FLAG] = True  # the tick relays the cancel to the worker at once
+    return agent_session
+
+
+def send_message(session: Session, card: Card, text: str) -> AgentSession:
+    """Delivered at the next turn of a running session; an ended one continues with it."""
+    agent_session = require_latest(session, card)
+    add_person_message(session, agent_session, text)
+    if agent_session.status in RESUMABLE:
+        resume(session, agent_session)
+    return agent_session
+
+
+def decide_plan(session: Session, card: Card, approved: bool, feedback: str | None) -> AgentSession:
+    agent_session = require_latest(session, card)
+    if agent_session.status != "awaiting_plan_approval":
+        raise Conflict(f"no plan is waiting on card {card.id} (the session is {agent_session.status})",
+                       code="no_plan_waiting")
+    if not approved and not (feedback or "").strip():
+        raise InvalidInput("feedback: say what to change when rejecting a plan")
+    agent_session.plan_mode = not approved
+    text = PLAN_APPROVED if approved else PLAN_REJECTED.format(feedback=feedback)
+    if approved and feedback:
+        text = f"{text}\n\nNotes: {feedback}"
+    add_person_message(session, agent_session, text)
+    publish(session, "plan.decided", card.project_id,
+            {"sessionId": agent_session.id, "cardId": card.id, "approved": approved}, card.id)
+    resume(session, agent_session)
+    return agent_session
+
+
+def retry(session: Session, card: Card) -> AgentSession:
+    """Run the last session again from its recorded conversation."""
+    agent_session = require_latest(session, card)
+    if agent_session.status not in ("failed", "cancelled", "interrupted"):
+        raise Conflict(f"the last session is {agent_session.status}; only an ended one can be retried",
+                       code="not_retryable")
+    agent_session.attempt += 1
+    resume(session, agent_session)
+    return agent_session
+
+
+def relaunch(session: Session, card: Card) -> AgentSession:
+    """A fresh session, with a fresh conversation, in the card's column."""
+    current = active_session(session, card.id)
+    if current is not None:
+        raise Conflict(f"session {current.id} is still {current.status}; cancel it first", code="agent_running")
+    column = session.get(Column, card.column_id)
+    started = queue_session(session, card, column) if column else None
+    if started is None:
+        raise Conflict("the card is not in an active column (or is deferred or archived)", code="not_active")
+    return started
+
+
+def resume(session: Session, agent_session: AgentSession) -> None:
+    agent_session.error_code = agent_session.error_message = None
+    agent_session.ended_at = None
+    agent_session.cancel_requested = False
+    agent_session.outcome_applied = False
+    set_status(session, agent_session, "queued")
+
+
+def project_active_sessions(session: Session, project_id: str) -> list[tuple[AgentSession, str]]:
+    return [(row, title) for row, title in session.execute(
+        select(AgentSession, Card.title).join(Card, Card.id == AgentSession.card_id)
+        .where(AgentSession.project_id == project_id, AgentSession.status.in_(ACTIVE_SESSION_STATUSES))
+        .order_by(AgentSession.queued_at)).tuples().all()]
+
+
+def session_messages(session: Session, agent_session_ids: list[str], since: object = None, before: object = None,
+                     limit: int = 200) -> list[AgentMessage]:
+    query = select(AgentMessage).where(AgentMessage.session_id.in_(agent_session_ids))
+    if since is not None:
+        query = query.where(AgentMessage.created_at > since)
+    if before is not None:
+        query = query.where(AgentMessage.created_at < before)
+    rows = session.scalars(query.order_by(AgentMessage.created_at.desc(), AgentMessage.seq.desc()).limit(limit))
+    return list(reversed(rows.all()))

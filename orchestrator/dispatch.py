@@ -119,7 +119,7 @@ def prepare(runtime: Runtime, session_id: str, owner: str) -> Prepared | None:
         row.engine, row.model, row.credential_id = credential.engine, model, credential.credential_id
         row.started_at, row.heartbeat_at = row.started_at or utcnow(), utcnow()
         try:
-            prompt = compose_prompt(db, card, column)
+            prompt = compose_prompt(db, card, column, plan_mode=row.plan_mode)
         except DomainError as exc:
             raise SessionFailed(exc.code, exc.message) from None
         set_status(db, row, "running")

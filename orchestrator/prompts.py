@@ -48,7 +48,9 @@ def check_template(text: str) -> None:
         raise InvalidInput(f"prompt: not a valid template: {exc}") from None
 
 
-def compose_prompt(session: Session, card: Card, column: Column, step_prompt: str | None = None) -> Prompt:
+def compose_prompt(session: Session, card: Card, column: Column, step_prompt: str | None = None,
+                   plan_mode: bool | None = None) -> Prompt:
+    """`plan_mode` overrides the column's: an approved plan's session implements."""
     project = session.get(Project, card.project_id)
     assert project is not None
     summaries = previous_summaries(session, card.id)
@@ -60,7 +62,7 @@ def compose_prompt(session: Session, card: Card, column: Column, step_prompt: st
                            code="bad_prompt_template") from None
     rules = AGENT_RULES.format(project=project.name, branch=card.branch or "(created when the session starts)")
     parts = [rules]
-    if column.plan_mode:
+    if column.plan_mode if plan_mode is None else plan_mode:
         parts.append(PLAN_RULES)
     if project.description:
         parts.append(f"About the project:\n{project.description}")

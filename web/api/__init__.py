@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_openapi3 import OpenAPI
 
 from web.api import (
+    agents,
     auth,
     boards,
     cards,
@@ -18,5 +19,5 @@ from web.api import (
 
 
 def register(app: OpenAPI) -> None:
-    for module in (health, auth, projects, boards, columns, cards, flat_cards, templates, credentials):
+    for module in (health, auth, projects, boards, columns, cards, flat_cards, templates, credentials, agents):
         app.register_api(module.bp)
