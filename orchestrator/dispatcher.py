@@ -29,6 +29,23 @@ RUNNING = ("starting", "running")
 AUTO_MODE = Actor(kind="agent", role="super_admin", name="switchyard:auto-mode")
 
 
+def owner_is_dead(owner: str | None) -> bool:
+    """A lease held by a process of this host that no longer exists (after a crash or SIGKILL)."""
+    if not owner:
+        return False
+    host, _, rest = owner.partition(":")
+    pid = rest.split(":", 1)[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 class LocalBackend:
     """Sessions on a bounded thread pool in this process; `start` is the whole interface."""
 
@@ -88,14 +105,16 @@ class Dispatcher:
                    .values(lease_expires_at=expires))
 
     def reconcile(self, db: Session) -> None:
-        """Expired leases and stalled agents: interrupted, then queued again while attempts remain."""
+        """Expired leases, dead owners and stalled agents: interrupted, then queued again while
+        attempts remain (the worker resumes from the recorded conversation)."""
         agents = self.runtime.settings.agents
         now = utcnow()
         stalled_before = now - timedelta(seconds=agents.stall_timeout)
-        lost = db.scalars(select(AgentSession).where(
-            AgentSession.status.in_(RUNNING),
-            (AgentSession.lease_expires_at < now) | (AgentSession.heartbeat_at < stalled_before),
-        )).all()
+        running = db.scalars(select(AgentSession).where(AgentSession.status.in_(RUNNING))).all()
+        lost = [row for row in running
+                if (row.lease_expires_at is not None and row.lease_expires_at < now)
+                or (row.heartbeat_at is not None and row.heartbeat_at < stalled_before)
+                or owner_is_dead(row.lease_owner)]
         for row in lost:
             log.warning("session_id=%s interrupted (lease or heartbeat expired)", row.id)
             if row.id in self.backend.cancels:
