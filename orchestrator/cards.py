@@ -29,7 +29,7 @@ from models import (
 )
 from orchestrator import history
 from orchestrator.access import Actor, require_project
-from orchestrator.agent_sessions import queue_session
+from orchestrator.agent_sessions import queue_session, request_cancel
 from orchestrator.credentials import require_usable_credential
 from orchestrator.errors import Conflict, InvalidInput, NotFound
 from orchestrator.usage import usage_by
@@ -240,6 +240,7 @@ def move_card(
         "cardId": card.id, "fromColumnId": source_id, "toColumnId": target.id, "position": card.position,
     }, card.id)
     if source_id != target.id:
+        _leave_column(session, card, source_id)
         _enter_column(session, card, target)
     return card
 
@@ -276,6 +277,16 @@ def activate_card(session: Session, actor: Actor, project_id: str, card_id: str)
         publish(session, "card.updated", project_id, {"cardId": card.id, "changed": ["deferred"]}, card.id)
         _enter_column(session, card, session.get(Column, card.column_id))
     return card
+
+
+def _leave_column(session: Session, card: Card, column_id: str) -> None:
+    """The stage of the column the card left must not go on: its session is cancelled (a running
+    one is told to stop; when it has, the card's new column gets its session)."""
+    active = session.scalars(select(AgentSession).where(
+        AgentSession.card_id == card.id, AgentSession.column_id == column_id,
+        AgentSession.status.in_(ACTIVE_SESSION_STATUSES))).all()
+    for agent_session in active:
+        request_cancel(session, agent_session)
 
 
 def _enter_column(session: Session, card: Card, column: Column | None) -> None:

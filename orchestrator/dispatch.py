@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from models import AgentSession, Card, Column, Project, publish, utcnow
-from orchestrator.agent_sessions import set_status
+from orchestrator.agent_sessions import queue_session, set_status
 from orchestrator.credentials import ResolvedCredential, resolve_credential
 from orchestrator.errors import DomainError
 from orchestrator.pricing import cost_of
@@ -157,11 +157,21 @@ def finish(runtime: Runtime, session_id: str, outcome: Outcome, prepared: Prepar
             publish(db, "approval.waiting", row.project_id,
                     {"kind": "plan", "sessionId": row.id, "cardId": row.card_id}, row.card_id)
         else:
+            _queue_for_new_column(db, row)
             publish(db, "session.ended", row.project_id,
                     {"sessionId": row.id, "cardId": row.card_id, "status": outcome.status,
                      "error": {"code": outcome.error_code, "message": outcome.error_message}
                      if outcome.error_code else None}, row.card_id)
     log.info("session_id=%s ended: %s %s", session_id, outcome.status, outcome.error_code or "")
+
+
+def _queue_for_new_column(db: Session, row: AgentSession) -> None:
+    """A card moved on while this session ran: now that it has stopped, the new stage starts."""
+    card = db.get(Card, row.card_id) if row.card_id else None
+    if card is not None and card.column_id != row.column_id:
+        column = db.get(Column, card.column_id)
+        if column is not None:
+            queue_session(db, card, column)
 
 
 def _budget(db: Session, card: Card, column: Column) -> float | None:

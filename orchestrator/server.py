@@ -72,8 +72,10 @@ def _bracket(host: str) -> str:
 
 
 def run_server(settings: Settings, with_scheduler: bool) -> None:
-    # Import the app's modules (seconds, mostly the provider SDKs) before gunicorn opens the port,
-    # so the forked worker starts at once: no client connects to a port that does not answer yet.
+    # Import the app's and the scheduler's modules (seconds, mostly the provider SDKs) before
+    # gunicorn opens the port, so the forked worker starts at once: no client connects to a port
+    # that does not answer yet.
+    import orchestrator.scheduler  # noqa: F401
     import web  # noqa: F401
 
     EmbeddedServer(settings, with_scheduler).run()

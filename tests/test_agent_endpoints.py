@@ -46,6 +46,13 @@ def wait_for(api: Api, path: str, status: str, timeout: float = 15.0) -> dict[st
     raise AssertionError(f"agent did not reach {status}; last: {agent['status']}")
 
 
+def wait_for_tool_call(api: Api, agent_path: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not any(m["kind"] == "tool_call" for m in api.get(f"{agent_path}/messages")):
+        assert time.monotonic() < deadline, "the agent never called a tool"
+        time.sleep(0.05)
+
+
 def tool_names(request: dict[str, Any]) -> set[str]:
     return {tool["name"] for tool in request["body"]["tools"]}
 
@@ -98,11 +105,7 @@ def test_cancel_during_a_long_command_stops_the_session_and_its_process(app, api
         api.put(f"/api/projects/{project['id']}/credential", {"credentialId": credential(api, "openai", url)})
         card = api.post(base, {"title": "Slow", "columnId": columns["Implement"]["id"]}, expect=201)
         agent_path = f"{base}/{card['id']}/agent"
-        wait_for(api, agent_path, "running")
-        deadline = time.monotonic() + 10
-        while not any(m["kind"] == "tool_call" for m in api.get(f"{agent_path}/messages")):
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        wait_for_tool_call(api, agent_path)
         time.sleep(0.3)  # the command is now running
         started = time.monotonic()
         api.post(f"{agent_path}/cancel", expect=204)
@@ -145,3 +148,19 @@ def test_agent_endpoints_for_a_card_without_sessions(api, project) -> None:  # t
     for action in ("cancel", "retry"):
         api.post(f"{agent_path}/{action}", expect=409)
     api.post(f"{agent_path}/relaunch", expect=409)  # a backlog card starts nothing
+
+
+def test_moving_a_card_on_cancels_the_running_stage_and_starts_the_next(app, api, project, columns) -> None:  # type: ignore[no-untyped-def]
+    script = [[{"tool": "run_command", "input": {"command": "sleep 20", "timeout": 60}}], [{"text": "Reviewed."}]]
+    base = f"/api/projects/{project['id']}/cards"
+    with fake_provider("anthropic", script) as (_server, url), ticking(app):
+        api.put(f"/api/projects/{project['id']}/credential", {"credentialId": credential(api, "anthropic", url)})
+        card = api.post(base, {"title": "Hurry", "columnId": columns["Implement"]["id"]}, expect=201)
+        agent_path = f"{base}/{card['id']}/agent"
+        wait_for_tool_call(api, agent_path)
+        api.patch(f"{base}/{card['id']}/move", {"columnId": columns["Review"]["id"]})
+        reviewed = wait_for(api, agent_path, "completed", timeout=20)
+    sessions = api.get(f"{agent_path}/sessions")
+    assert [(s["columnId"], s["status"]) for s in sessions] == [
+        (columns["Implement"]["id"], "cancelled"), (columns["Review"]["id"], "completed")]
+    assert reviewed["summary"] == "Reviewed."

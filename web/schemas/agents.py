@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
-from web.schemas.common import Body, Ident
+from web.schemas.common import Body, Ident, UtcTime
 
 Content = Annotated[str, StringConstraints(min_length=1, max_length=100_000)]
 
@@ -20,6 +20,6 @@ class PlanDecision(Body):
 
 class MessagesQuery(BaseModel):
     sessionId: Ident | None = None
-    since: AwareDatetime | None = Field(None, description="messages created after this time")
-    before: AwareDatetime | None = Field(None, description="messages created before this time")
+    since: UtcTime | None = Field(None, description="messages created after this time")
+    before: UtcTime | None = Field(None, description="messages created before this time")
     limit: Annotated[int, Field(ge=1, le=1000)] = 200

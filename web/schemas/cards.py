@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
-from web.schemas.common import Body, Ident, Text
+from web.schemas.common import Body, Ident, Text, UtcTime, no_nul
 
 Priority = Literal["none", "low", "medium", "high", "urgent"]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), AfterValidator(no_nul)]
+Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(no_nul)]
 Position = Annotated[int, Field(ge=0, le=1_000_000)]
 
 
@@ -20,7 +20,7 @@ class CardCreate(Body):
     position: Position | None = None
     labels: list[Label] | None = None
     priority: Priority | None = None
-    dueDate: AwareDatetime | None = None
+    dueDate: UtcTime | None = None
 
 
 class FlatCardCreate(CardCreate):
@@ -32,7 +32,7 @@ class CardUpdate(Body):
     prompt: Text | None = None
     labels: list[Label] | None = None
     priority: Priority | None = None
-    dueDate: AwareDatetime | None = None
+    dueDate: UtcTime | None = None
     budgetUsd: Annotated[float, Field(gt=0, le=100_000)] | None = None
 
 

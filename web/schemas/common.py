@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 
-def _no_nul(value: str) -> str:
+def no_nul(value: str) -> str:
     if "\x00" in value:
         raise ValueError("must not contain NUL characters")
     return value
 
 
-Text = Annotated[str, StringConstraints(max_length=100_000), AfterValidator(_no_nul)]
+def _storable_in_utc(value: datetime) -> datetime:
+    """Times are stored in UTC; one that falls outside years 1-9999 there cannot be stored."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("must lie between the years 1 and 9999 in UTC") from None
+
+
+Text = Annotated[str, StringConstraints(max_length=100_000), AfterValidator(no_nul)]
 Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_no_nul)
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(no_nul)
 ]
-Ident = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_no_nul)]
+Ident = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(no_nul)]
+UtcTime = Annotated[AwareDatetime, AfterValidator(_storable_in_utc)]
 
 
 class Body(BaseModel):
