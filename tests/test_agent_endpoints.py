@@ -164,3 +164,18 @@ def test_moving_a_card_on_cancels_the_running_stage_and_starts_the_next(app, api
     assert [(s["columnId"], s["status"]) for s in sessions] == [
         (columns["Implement"]["id"], "cancelled"), (columns["Review"]["id"], "completed")]
     assert reviewed["summary"] == "Reviewed."
+
+
+def test_prompt_preview_shows_what_a_stage_would_send(api, project, columns) -> None:  # type: ignore[no-untyped-def]
+    api.patch(f"/api/projects/{project['id']}/columns/{columns['Implement']['id']}",
+              {"prompt": "Implement {{ card.title }} carefully ({{ card.priority }})."})
+    card = api.post(f"/api/projects/{project['id']}/cards",
+                    {"title": "Fix login", "prompt": "The form rejects valid emails.", "priority": "high"}, expect=201)
+    base = f"/api/projects/{project['id']}/cards/{card['id']}/prompt-preview"
+    preview = api.get(f"{base}?columnId={columns['Implement']['id']}")
+    assert "Implement Fix login carefully (high)." in preview["system"]
+    assert "This stage is planning" not in preview["system"]
+    assert preview["user"].startswith("# Fix login\n\nThe form rejects valid emails.")
+    plan = api.get(f"{base}?columnId={columns['Plan']['id']}")
+    assert "This stage is planning" in plan["system"]
+    api.get(f"{base}?columnId=col_unknown", expect=404)

@@ -7,12 +7,13 @@ from typing import Any
 from flask_openapi3 import APIBlueprint, Tag
 
 from models import AgentMessage, AgentSession, iso
-from orchestrator import agent_sessions, cards
+from orchestrator import agent_sessions, boards, cards
 from orchestrator.access import require_project
 from orchestrator.errors import NotFound
+from orchestrator.prompts import compose_prompt
 from web.context import actor, db
 from web.responses import no_content, ok
-from web.schemas.agents import MessageBody, MessagesQuery, PlanDecision
+from web.schemas.agents import MessageBody, MessagesQuery, PlanDecision, PreviewQuery
 from web.schemas.common import ProjectCardPath, ProjectPath
 
 bp = APIBlueprint("agents", __name__, url_prefix="/api/projects/<projectId>", abp_tags=[Tag(name="Agents")],
@@ -129,6 +130,14 @@ def retry(path: ProjectCardPath):  # type: ignore[no-untyped-def]
 def relaunch(path: ProjectCardPath):  # type: ignore[no-untyped-def]
     agent_sessions.relaunch(db(), _card(path, "editor"))
     return no_content()
+
+
+@bp.get("/cards/<cardId>/prompt-preview")
+def prompt_preview(path: ProjectCardPath, query: PreviewQuery):  # type: ignore[no-untyped-def]
+    card = _card(path)
+    column = boards.get_column(db(), actor(), path.projectId, query.columnId or card.column_id)
+    prompt = compose_prompt(db(), card, column)
+    return ok({"system": prompt.system, "user": prompt.user, "columnId": column.id})
 
 
 @bp.get("/active-agents")

@@ -23,3 +23,7 @@ class MessagesQuery(BaseModel):
     since: UtcTime | None = Field(None, description="messages created after this time")
     before: UtcTime | None = Field(None, description="messages created before this time")
     limit: Annotated[int, Field(ge=1, le=1000)] = 200
+
+
+class PreviewQuery(BaseModel):
+    columnId: Ident | None = Field(None, description="default: the card's column")
