@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from models import AgentSession, Card, Column, Project, publish, utcnow
 from orchestrator.agent_sessions import queue_session, set_status
+from orchestrator.card_notes import AgentBoard
 from orchestrator.credentials import ResolvedCredential, resolve_credential
 from orchestrator.errors import DomainError
 from orchestrator.pricing import cost_of
@@ -39,6 +40,7 @@ API_ENGINES = ("anthropic", "openai")
 @dataclass
 class Prepared:
     session_id: str
+    card_id: str
     credential: ResolvedCredential
     model: str | None
     worktree: Path
@@ -71,7 +73,7 @@ def run_session(runtime: Runtime, session_id: str, owner: str, cancel: threading
     if prepared.first_message is not None:
         recorder.record_user(prepared.first_message)
         prepared.history.append(UserMessage(prepared.first_message))
-    agent = Agent(model=_client(prepared), tools=_toolbox(runtime, prepared, recorder, cancel), recorder=recorder,
+    agent = Agent(model=_client(prepared), tools=_toolbox(runtime, prepared, cancel), recorder=recorder,
                   limits=prepared.limits, plan_mode=prepared.plan_mode,
                   price=lambda model, usage: cost_of(model, usage, runtime.settings.pricing))
     try:
@@ -126,7 +128,7 @@ def prepare(runtime: Runtime, session_id: str, owner: str) -> Prepared | None:
         publish(db, "session.started", row.project_id, {"sessionId": row.id, "cardId": row.card_id}, row.card_id)
     limits = Limits(max_turns=settings.agents.max_turns, budget_usd=budget, deadline=deadline,
                     max_retries=settings.agents.provider_retries, backoff_base=settings.agents.retry_base_seconds)
-    return Prepared(session_id=session_id, credential=credential, model=model, worktree=tree.path,
+    return Prepared(session_id=session_id, card_id=card.id, credential=credential, model=model, worktree=tree.path,
                     base_branch=base_branch, commit_message=commit_message, system=prompt.system,
                     first_message=None if history else prompt.user, history=history, plan_mode=plan_mode,
                     limits=limits)
@@ -190,8 +192,9 @@ def _client(prepared: Prepared) -> ModelClient:
     return OpenAIClient(credential.secret, prepared.model, credential.base_url)
 
 
-def _toolbox(runtime: Runtime, prepared: Prepared, recorder: SessionRecorder, cancel: threading.Event) -> Toolbox:
+def _toolbox(runtime: Runtime, prepared: Prepared, cancel: threading.Event) -> Toolbox:
     agents = runtime.settings.agents
-    return Toolbox(root=prepared.worktree, board=recorder, env=agent_environment(prepared.worktree),
+    board = AgentBoard(runtime, prepared.card_id, prepared.session_id)
+    return Toolbox(root=prepared.worktree, board=board, env=agent_environment(prepared.worktree),
                    command_timeout=agents.command_timeout, max_output=agents.max_command_output, cancel=cancel)
 

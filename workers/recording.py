@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import AgentMessage, AgentSession, Comment, Todo, Turn, publish, utcnow
+from models import AgentMessage, AgentSession, Turn, publish, utcnow
 from workers.engines.base import (
     AssistantMessage,
     Message,
@@ -130,36 +130,6 @@ class SessionRecorder:
                 if db.scalar(select(AgentSession.cancel_requested).where(AgentSession.id == self.session_id)):
                     self.cancel.set()
         return self.cancel.is_set()
-
-    # The Board protocol of the board tools ------------------------------------------------------
-
-    def add_todo(self, text: str) -> str:
-        with self.sessions.begin() as db:
-            position = db.scalar(select(func.count()).select_from(Todo).where(Todo.card_id == self.card_id))
-            todo = Todo(card_id=self.card_id, text=text, position=position)
-            db.add(todo)
-            db.flush()
-            publish(db, "todo.created", self.project_id, {"cardId": self.card_id, "todoId": todo.id}, self.card_id)
-            return todo.id
-
-    def complete_todo(self, todo_id: str) -> bool:
-        with self.sessions.begin() as db:
-            todo = db.get(Todo, todo_id)
-            if todo is None or todo.card_id != self.card_id:
-                return False
-            todo.done, todo.completed_at = True, utcnow()
-            publish(db, "todo.updated", self.project_id, {"cardId": self.card_id, "todoId": todo_id}, self.card_id)
-            return True
-
-    def add_comment(self, body: str) -> str:
-        with self.sessions.begin() as db:
-            comment = Comment(card_id=self.card_id, author_type="agent", author_id=self.session_id,
-                              author_name="agent", body=body)
-            db.add(comment)
-            db.flush()
-            publish(db, "comment.created", self.project_id, {"cardId": self.card_id, "commentId": comment.id},
-                    self.card_id)
-            return comment.id
 
     # Helpers -------------------------------------------------------------------------------------
 

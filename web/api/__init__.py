@@ -8,6 +8,7 @@ from web.api import (
     agents,
     auth,
     boards,
+    card_notes,
     cards,
     columns,
     credentials,
@@ -19,5 +20,6 @@ from web.api import (
 
 
 def register(app: OpenAPI) -> None:
-    for module in (health, auth, projects, boards, columns, cards, flat_cards, templates, credentials, agents):
+    for module in (health, auth, projects, boards, columns, cards, flat_cards, templates, credentials, agents,
+                   card_notes):
         app.register_api(module.bp)
