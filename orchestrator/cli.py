@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy.exc import OperationalError
 
 from orchestrator.config import CONFIG_FILENAME, ConfigError, Settings, load_settings
 
@@ -175,6 +176,10 @@ def main(argv: list[str] | None = None) -> None:
     except ConfigError as exc:
         click.echo(f"switchyard: {exc}", err=True)
         sys.exit(2)
+    except OperationalError as exc:  # the database is unreachable or refuses us
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        click.echo(f"switchyard: cannot use the database: {reason}", err=True)
+        sys.exit(1)
     except click.exceptions.Abort:
         sys.exit(130)
     except click.ClickException as exc:

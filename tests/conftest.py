@@ -258,7 +258,7 @@ def start_server(data_dir: Path, *args: str, env: dict[str, str] | None = None,
         try:
             if requests.get(f"{url}/api/health", timeout=1).ok:
                 return Server(url, process, log_path)
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # still booting
             time.sleep(0.1)
     stop_server(process)
     raise AssertionError(f"server did not answer within {timeout}s:\n{log_path.read_text()}")
