@@ -37,6 +37,17 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat(timespec="milliseconds")[:-6] + "Z"  # drop "+00:00"
 
 
+def raw_iso(value: str | datetime | None) -> str | None:
+    """`iso()` for a timestamp read raw (without type processing), for hot list paths.
+
+    SQLite hands back the stored text "YYYY-MM-DD HH:MM:SS.ffffff" (naive UTC, as UTCDateTime
+    writes it); PostgreSQL's driver hands back a datetime either way.
+    """
+    if value is None or isinstance(value, datetime):
+        return iso(value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value)
+    return f"{value[:10]}T{value[11:19]}.{(value[20:23] or '000'):0<3}Z"
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Stores naive UTC and always hands back aware UTC, on SQLite and PostgreSQL alike."""
 

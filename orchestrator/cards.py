@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Row, exists, func, select, update
+from sqlalchemy import Row, String, exists, func, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from models import (
@@ -49,11 +49,13 @@ EDITABLE = {
 # What an explicit null means for the fields that cannot be null: cleared, as on creation.
 CLEARED = {"prompt": str, "labels": list}
 # What a board needs to draw a card; the work order itself (`prompt`) comes with the card.
+# Labels and times are read raw: the list hands them on as they are stored (see raw_iso).
 SUMMARY_COLUMNS = (
     Card.id, Card.short_id, Card.project_id, Card.board_id, Card.column_id, Card.title,
-    Card.labels, Card.position, Card.priority, Card.due_date, Card.auto_mode, Card.archived,
+    type_coerce(Card.labels, String).label("labels"), Card.position, Card.priority,
+    type_coerce(Card.due_date, String).label("due_date"), Card.auto_mode, Card.archived,
     Card.deferred, Card.assigned_user_id, Card.assigned_agent_id, Card.pending_column_id,
-    Card.updated_at,
+    type_coerce(Card.updated_at, String).label("updated_at"),
 )
 
 

@@ -103,3 +103,17 @@ def test_agent_state_and_usage_come_without_a_query_per_card(
         assert card["usage"] | {"costUsd": None} == {"inputTokens": 100, "outputTokens": 10, "cacheReadTokens": 0,
                                                      "cacheWriteTokens": 0, "costKnown": True, "costUsd": None}
         assert card["usage"]["costUsd"] == pytest.approx(0.5)
+
+
+def test_list_summaries_agree_with_the_full_card(api, project) -> None:  # type: ignore[no-untyped-def]
+    """The list reads labels and times raw for speed; what it shows must equal the card's record."""
+    created = api.post(f"/api/projects/{project['id']}/cards",
+                       {"title": "Dated", "labels": ["ui", "bug"], "dueDate": "2027-03-04T05:06:07.089+02:00"},
+                       expect=201)
+    api.post(f"/api/projects/{project['id']}/cards", {"title": "Undated"}, expect=201)
+    listed = {c["id"]: c for c in api.get(f"/api/projects/{project['id']}/cards")}
+    for card_id, summary in listed.items():
+        full = api.get(f"/api/projects/{project['id']}/cards/{card_id}")
+        assert summary == {key: full[key] for key in summary}
+    assert listed[created["id"]]["dueDate"] == "2027-03-04T03:06:07.089Z"
+    assert listed[created["id"]]["labels"] == ["ui", "bug"]
