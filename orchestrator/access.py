@@ -7,6 +7,7 @@ to the database. A project the actor may not see is reported as not found, so id
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import ColumnElement, false, or_, select, true
 from sqlalchemy.orm import Session
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from models import OrgMember, Project, ProjectMember
 from orchestrator.errors import Forbidden, NotFound
 
+T = TypeVar("T")
 ROLES = ("super_admin", "admin", "user")
 PROJECT_ROLES = ("viewer", "editor", "owner")  # weakest first
 ORG_ROLE_TO_PROJECT_ROLE = {"admin": "editor", "member": "viewer"}
@@ -110,6 +112,18 @@ def require_project(session: Session, actor: Actor, project_id: str, need: str =
     if not allows(role, need):
         raise Forbidden(f"changing project {project_id} needs the {need} role; you are {role}")
     return project
+
+
+def require_in_project(
+    session: Session, actor: Actor, model: type[T], kind: str, project_id: str, item_id: str,
+    need: str = "viewer",
+) -> T:
+    """A board, column or card of a project the actor may see; one of another project is not found."""
+    require_project(session, actor, project_id, need)
+    item = session.get(model, item_id)
+    if item is None or item.project_id != project_id:  # type: ignore[attr-defined]
+        raise NotFound.of(kind, item_id)
+    return item
 
 
 def visible_projects(actor: Actor) -> ColumnElement[bool]:

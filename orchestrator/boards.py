@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from models import Board, Card, Column, Credential, publish
 from orchestrator import templates
-from orchestrator.access import Actor, require_project
+from orchestrator.access import Actor, require_in_project, require_project
 from orchestrator.credentials import require_usable_credential
-from orchestrator.errors import Conflict, InvalidInput, NotFound
+from orchestrator.errors import Conflict, InvalidInput
 from orchestrator.ordering import apply_order
 from orchestrator.prompts import check_template
 
@@ -72,11 +72,7 @@ def _column_from_spec(board: Board, position: int, spec: dict[str, Any]) -> Colu
 
 
 def get_board(session: Session, actor: Actor, project_id: str, board_id: str, need: str = "viewer") -> Board:
-    require_project(session, actor, project_id, need)
-    board = session.get(Board, board_id)
-    if board is None or board.project_id != project_id:
-        raise NotFound.of("board", board_id)
-    return board
+    return require_in_project(session, actor, Board, "board", project_id, board_id, need)
 
 
 def rename_board(session: Session, actor: Actor, project_id: str, board_id: str, name: str) -> Board:
@@ -116,11 +112,7 @@ def list_columns(
 def get_column(
     session: Session, actor: Actor, project_id: str, column_id: str, need: str = "viewer"
 ) -> Column:
-    require_project(session, actor, project_id, need)
-    column = session.get(Column, column_id)
-    if column is None or column.project_id != project_id:
-        raise NotFound.of("column", column_id)
-    return column
+    return require_in_project(session, actor, Column, "column", project_id, column_id, need)
 
 
 def create_column(

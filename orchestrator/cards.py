@@ -28,7 +28,7 @@ from models import (
     utcnow,
 )
 from orchestrator import history
-from orchestrator.access import Actor, require_project
+from orchestrator.access import Actor, require_in_project, require_project
 from orchestrator.agent_sessions import queue_session, request_cancel
 from orchestrator.credentials import require_usable_credential
 from orchestrator.errors import Conflict, InvalidInput, NotFound
@@ -71,11 +71,7 @@ def priority_value(name: str) -> int:
 def get_card(
     session: Session, actor: Actor, project_id: str, card_id: str, need: str = "viewer"
 ) -> Card:
-    require_project(session, actor, project_id, need)
-    card = session.get(Card, card_id)
-    if card is None or card.project_id != project_id:
-        raise NotFound.of("card", card_id)
-    return card
+    return require_in_project(session, actor, Card, "card", project_id, card_id, need)
 
 
 def find_card(session: Session, actor: Actor, card_id: str, need: str = "viewer") -> Card:
