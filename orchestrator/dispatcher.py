@@ -21,7 +21,7 @@ from orchestrator import cards
 from orchestrator.access import Actor
 from orchestrator.agent_sessions import set_status
 from orchestrator.dispatch import run_session
-from orchestrator.pipeline import next_step
+from orchestrator.pipeline import next_step, pipeline_steps
 from orchestrator.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -135,7 +135,7 @@ class Dispatcher:
             card = db.get(Card, row.card_id) if row.card_id else None
             if card is None or not card.auto_mode or card.column_id != row.column_id:
                 continue
-            steps = [step["columnId"] for step in cards.pipeline_steps(db, card)]
+            steps = [step["columnId"] for step in pipeline_steps(db, card)]
             target = next_step(steps, card.column_id)
             if target is not None:
                 cards.move_card(db, AUTO_MODE, card, target)

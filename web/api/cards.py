@@ -11,7 +11,7 @@ from sqlalchemy import Row
 
 from models import PRIORITY_NAMES, Card
 from models.base import raw_iso
-from orchestrator import cards
+from orchestrator import cards, pipeline
 from orchestrator.usage import EMPTY
 from web.context import actor, db
 from web.responses import created, iso, no_content, ok
@@ -160,14 +160,14 @@ def set_card_credential(path: ProjectCardPath, body: CredentialRef):  # type: ig
 @bp.get("/cards/<cardId>/pipeline")
 def get_pipeline(path: ProjectCardPath):  # type: ignore[no-untyped-def]
     card = cards.get_card(db(), actor(), path.projectId, path.cardId)
-    return ok({"steps": cards.pipeline_steps(db(), card), "custom": card.pipeline is not None})
+    return ok({"steps": pipeline.pipeline_steps(db(), card), "custom": card.pipeline is not None})
 
 
 @bp.put("/cards/<cardId>/pipeline")
 def put_pipeline(path: ProjectCardPath, body: PipelineBody):  # type: ignore[no-untyped-def]
     steps = [step.model_dump() for step in body.steps]
-    card = cards.set_pipeline(db(), actor(), path.projectId, path.cardId, steps)
-    return ok({"steps": cards.pipeline_steps(db(), card), "custom": card.pipeline is not None})
+    card = pipeline.set_pipeline(db(), actor(), path.projectId, path.cardId, steps)
+    return ok({"steps": pipeline.pipeline_steps(db(), card), "custom": card.pipeline is not None})
 
 
 @bp.get("/cards/<cardId>/diff")
