@@ -115,9 +115,7 @@ def get_card(path: ProjectCardPath):  # type: ignore[no-untyped-def]
 
 @bp.patch("/cards/<cardId>")
 def update_card(path: ProjectCardPath, body: CardUpdate):  # type: ignore[no-untyped-def]
-    fields = body.model_dump(exclude_unset=True)
-    if fields.get("title", "") is None:
-        fields.pop("title")
+    fields = body.changes(nullable=("prompt", "labels", "priority", "dueDate", "budgetUsd"))
     return ok(one_card_json(cards.update_card(db(), actor(), path.projectId, path.cardId, fields)))
 
 

@@ -43,8 +43,7 @@ def column_json(column: Column) -> dict[str, Any]:
 
 def _fields(body: ColumnCreate | ColumnUpdate, *skip: str) -> dict[str, Any]:
     """Set fields only; an explicit null clears the nullable ones and is ignored elsewhere."""
-    fields = body.model_dump(exclude_unset=True, exclude=set(skip))
-    return {k: v for k, v in fields.items() if v is not None or k in NULLABLE}
+    return body.changes(nullable=NULLABLE, exclude=skip)
 
 
 @bp.get("/columns")

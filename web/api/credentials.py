@@ -57,8 +57,7 @@ def get_credential(path: IdPath):  # type: ignore[no-untyped-def]
 
 @bp.patch("/credentials/<id>")
 def update_credential(path: IdPath, body: CredentialUpdate):  # type: ignore[no-untyped-def]
-    fields = body.model_dump(exclude_unset=True)
-    fields = {k: v for k, v in fields.items() if v is not None or k in ("apiKey", "baseUrl", "model")}
+    fields = body.changes(nullable=("apiKey", "baseUrl", "model"))
     credential = credentials.update_credential(db(), actor(), runtime().keyring, path.id, fields)
     return ok(credential_json(credential))
 

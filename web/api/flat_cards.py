@@ -7,9 +7,10 @@ from sqlalchemy import select
 
 from models import AgentSession, Column
 from orchestrator import cards
+from web.api.agents import session_json
 from web.api.cards import one_card_json
 from web.context import actor, db
-from web.responses import created, iso, ok
+from web.responses import created, ok
 from web.schemas.cards import FlatCardCreate
 from web.schemas.common import IdPath
 
@@ -19,20 +20,6 @@ bp = APIBlueprint("flat_cards", __name__, url_prefix="/api", abp_tags=[Tag(name=
 
 def _column_name(column_id: str) -> str:
     return db().scalar(select(Column.name).where(Column.id == column_id)) or ""
-
-
-def session_summary(agent_session: AgentSession) -> dict[str, object]:
-    return {
-        "id": agent_session.id,
-        "sessionId": agent_session.id,
-        "columnId": agent_session.column_id,
-        "status": agent_session.status,
-        "engine": agent_session.engine,
-        "model": agent_session.model,
-        "startedAt": iso(agent_session.started_at),
-        "endedAt": iso(agent_session.ended_at),
-        "summary": agent_session.summary,
-    }
 
 
 @bp.post("/cards")
@@ -49,7 +36,7 @@ def get_card(path: IdPath):  # type: ignore[no-untyped-def]
         select(AgentSession).where(AgentSession.card_id == card.id).order_by(AgentSession.queued_at)
     )
     return ok({**one_card_json(card), "columnName": _column_name(card.column_id),
-               "sessions": [session_summary(s) for s in found]})
+               "sessions": [session_json(s) for s in found]})
 
 
 @bp.get("/cards/<id>/status")

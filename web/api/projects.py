@@ -70,8 +70,7 @@ def get_project(path: IdPath):  # type: ignore[no-untyped-def]
 
 @bp.patch("/projects/<id>")
 def update_project(path: IdPath, body: ProjectUpdate):  # type: ignore[no-untyped-def]
-    fields = body.model_dump(exclude_unset=True)
-    fields = {k: v for k, v in fields.items() if v is not None or k in NULLABLE}
+    fields = body.changes(nullable=NULLABLE)
     return ok(_one(projects.update_project(db(), actor(), path.id, fields)))
 
 

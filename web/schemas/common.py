@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -34,6 +35,12 @@ class Body(BaseModel):
     """Request bodies ignore unknown keys, so clients may send back what they read."""
 
     model_config = ConfigDict(extra="ignore")
+
+    def changes(self, nullable: Collection[str] = (), exclude: Collection[str] = ()) -> dict[str, Any]:
+        """The fields the client sent. An explicit null clears a `nullable` field; for any other
+        field it means "unchanged", so clients may send back what they read."""
+        sent = self.model_dump(exclude_unset=True, exclude=set(exclude))
+        return {k: v for k, v in sent.items() if v is not None or k in nullable}
 
 
 class ReorderBody(Body):
