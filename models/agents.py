@@ -123,6 +123,9 @@ class PreSession(Timestamps, Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("pre"))
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     card_id: Mapped[str] = mapped_column(ForeignKey("cards.id", ondelete="CASCADE"), index=True)
+    agent_session_id: Mapped[str | None] = mapped_column(  # the conversation, run like any session
+        ForeignKey("agent_sessions.id", ondelete="SET NULL")
+    )
     status: Mapped[str] = mapped_column(String(20), default="open")  # open | accepted | cancelled
     messages: Mapped[list[Any]] = mapped_column(default=list)
     refined_prompt: Mapped[str | None] = mapped_column(Text)
