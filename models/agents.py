@@ -38,6 +38,7 @@ class AgentSession(Timestamps, Base):
     credential_id: Mapped[str | None] = mapped_column(
         ForeignKey("credentials.id", ondelete="SET NULL"), index=True
     )
+    engine_session_id: Mapped[str | None] = mapped_column(String(200))  # a CLI's own id, to resume it
     attempt: Mapped[int] = mapped_column(default=1)
     priority: Mapped[int] = mapped_column(default=0)
     branch: Mapped[str | None] = mapped_column(String(300))

@@ -1,4 +1,4 @@
-"""a pre-session's conversation is an agent session
+"""a pre-session's conversation is an agent session; a CLI session's own id
 
 Revision ID: 0002
 Revises: 0001
@@ -17,6 +17,8 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('agent_sessions') as batch:
+        batch.add_column(sa.Column('engine_session_id', sa.String(length=200), nullable=True))
     with op.batch_alter_table('pre_sessions') as batch:
         batch.add_column(sa.Column('agent_session_id', sa.String(length=40), nullable=True))
         batch.create_foreign_key(
@@ -29,3 +31,5 @@ def downgrade() -> None:
     with op.batch_alter_table('pre_sessions') as batch:
         batch.drop_constraint(batch.f('fk_pre_sessions_agent_session_id_agent_sessions'), type_='foreignkey')
         batch.drop_column('agent_session_id')
+    with op.batch_alter_table('agent_sessions') as batch:
+        batch.drop_column('engine_session_id')
