@@ -23,21 +23,13 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
-import signal
-import socket
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import requests
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # run from a checkout without installing, too
+from support import bench_runtime, make_repo, percentile, start_server, stop_server
 
 AIM_CARDS_P50_MS = 30.0
 
@@ -68,31 +60,15 @@ def parse_args() -> argparse.Namespace:
 # Setup -----------------------------------------------------------------------------------------
 
 
-def make_repo(path: Path) -> Path:
-    path.mkdir(parents=True)
-    env = {**os.environ, "GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
-           "GIT_COMMITTER_NAME": "Bench", "GIT_COMMITTER_EMAIL": "bench@example.com"}
-    (path / "README.md").write_text("# bench\n")
-    for command in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "initial"]):
-        subprocess.run(["git", *command], cwd=path, env=env, check=True)
-    return path
-
-
 def seed(data_dir: Path, repo: Path, count: int) -> str:
     """The project and its cards, through the domain functions; returns the project id."""
     from sqlalchemy import select
 
     from models import Column
-    from models.migrate import upgrade
     from orchestrator import cards, projects
     from orchestrator.access import LOCAL
-    from orchestrator.config import load_settings
-    from orchestrator.runtime import build_runtime
 
-    settings = load_settings(None, data_dir=data_dir, **{"database.url": sqlite_url(data_dir)})
-    upgrade(settings.database_url)
-    runtime = build_runtime(settings)
-    try:
+    with bench_runtime(data_dir) as runtime:
         with runtime.transaction() as session:
             project = projects.create_project(
                 session, LOCAL, {"name": "Bench", "path": str(repo), "templateId": "tpl_kanban_default"}
@@ -110,52 +86,6 @@ def seed(data_dir: Path, repo: Path, count: int) -> str:
                     "priority": priorities[n % len(priorities)],
                 })
             return project.id
-    finally:
-        runtime.close()
-
-
-def sqlite_url(data_dir: Path) -> str:
-    return f"sqlite:///{data_dir / 'switchyard.db'}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(data_dir: Path, log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {key: value for key, value in os.environ.items() if not key.startswith("SWITCHYARD_")}
-    env["SWITCHYARD_LOG_LEVEL"] = "warning"  # no per-request logging in the measurement
-    env["SWITCHYARD_DATABASE_URL"] = sqlite_url(data_dir)  # the seeded file, whatever config says
-    process = subprocess.Popen(
-        [sys.executable, "-m", "orchestrator", "serve", "--data-dir", str(data_dir), "--port", str(port)],
-        stdout=log_path.open("wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        cwd=data_dir, env=env, start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"server exited with {process.returncode}:\n{log_path.read_text()}")
-        try:
-            if requests.get(f"{url}/api/health", timeout=5).ok:
-                return process, url
-        except requests.RequestException:
-            time.sleep(0.1)
-    stop_server(process)
-    raise SystemExit(f"server did not answer within 60 s:\n{log_path.read_text()}")
-
-
-def stop_server(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
 
 
 # Measuring -------------------------------------------------------------------------------------
@@ -205,11 +135,6 @@ def timed(connection: http.client.HTTPConnection, path: str, count: int) -> list
         get(connection, path)
         latencies.append(time.perf_counter() - start)
     return latencies
-
-
-def percentile(latencies: list[float], pct: int) -> float:
-    """In milliseconds."""
-    return statistics.quantiles(latencies, n=100, method="inclusive")[pct - 1] * 1000
 
 
 def report(name: str, latencies: list[float]) -> None:

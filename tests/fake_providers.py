@@ -28,6 +28,13 @@ class FakeServer:
         with self.lock:
             return self.script.pop(0) if self.script else [{"text": "(script exhausted)"}]
 
+    def reply_for(self, body: dict[str, Any]) -> Reply:
+        """The reply to this request; a subclass may choose by conversation (bench/agent_overhead.py)."""
+        return self.next_reply()
+
+    def replied(self, body: dict[str, Any]) -> None:
+        """Called once the reply has been written; a subclass may time it."""
+
 
 def _handler(server: FakeServer, flavour: str) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
@@ -46,11 +53,12 @@ def _handler(server: FakeServer, flavour: str) -> type[BaseHTTPRequestHandler]:
             if not self._authorised():
                 self._json(401, {"type": "error", "error": {"type": "authentication_error", "message": "bad key"}})
                 return
-            reply = server.next_reply()
+            reply = server.reply_for(body)
             if flavour == "anthropic":
                 self._anthropic(body, reply)
             else:
                 self._openai(body, reply)
+            server.replied(body)
 
         def _authorised(self) -> bool:
             bearer = self.headers.get("authorization") == f"Bearer {server.key}"
@@ -144,9 +152,10 @@ def _handler(server: FakeServer, flavour: str) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def fake_provider(flavour: str, script: list[Reply], key: str = "sk-test-key") -> Iterator[tuple[FakeServer, str]]:
+def fake_provider(flavour: str, script: list[Reply], key: str = "sk-test-key",
+                  state: FakeServer | None = None) -> Iterator[tuple[FakeServer, str]]:
     """Yields (server, base_url): anthropic's base is the root, openai's ends in /v1."""
-    state = FakeServer(script, key)
+    state = state or FakeServer(script, key)
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state, flavour))
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
