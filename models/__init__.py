@@ -20,7 +20,7 @@ from models.boards import (
     CustomField,
     Project,
 )
-from models.cards import PRIORITY_NAMES, Attachment, Card, CardHistory, Comment, Todo
+from models.cards import PRIORITY_NAMES, Attachment, Card, CardHistory, CardView, Comment, Todo
 from models.db import make_engine, make_session_factory
 from models.events import Event, Webhook, WebhookDelivery, publish
 from models.identity import (
@@ -33,6 +33,23 @@ from models.identity import (
     User,
 )
 from models.settings import Setting
+from models.team import (
+    TeamAgent,
+    TeamAuditLog,
+    TeamRepository,
+    TeamStory,
+    TeamUserTask,
+    TeamWorkspace,
+)
+from models.team_memory import (
+    TeamDecision,
+    TeamFailure,
+    TeamMemory,
+    TeamMessage,
+    TeamProgress,
+    TeamRetroComment,
+    TeamSprint,
+)
 
 __all__ = [
     "ACTIVE_SESSION_STATUSES",
@@ -48,6 +65,7 @@ __all__ = [
     "Card",
     "CardHistory",
     "CardType",
+    "CardView",
     "Column",
     "ColumnTransition",
     "Comment",
@@ -63,6 +81,19 @@ __all__ = [
     "Script",
     "ScriptRun",
     "Setting",
+    "TeamAgent",
+    "TeamAuditLog",
+    "TeamDecision",
+    "TeamFailure",
+    "TeamMemory",
+    "TeamMessage",
+    "TeamProgress",
+    "TeamRepository",
+    "TeamRetroComment",
+    "TeamSprint",
+    "TeamStory",
+    "TeamUserTask",
+    "TeamWorkspace",
     "Todo",
     "Turn",
     "User",

@@ -116,6 +116,11 @@ class Turn(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+# A task's turns in time order (pages of /turns), and each source's latest (watermarks).
+Index("ix_turns_card_captured", Turn.card_id, Turn.captured_at, Turn.id)
+Index("ix_turns_card_source_captured", Turn.card_id, Turn.source, Turn.captured_at, Turn.id)
+
+
 class PreSession(Timestamps, Base):
     """A conversation that refines a card's prompt before any agent runs."""
 

@@ -87,6 +87,7 @@ class Todo(Timestamps, Base):
     iteration: Mapped[int] = mapped_column(default=0)
     position: Mapped[int] = mapped_column(default=0)
     completed_at: Mapped[datetime | None]
+    source: Mapped[str | None] = mapped_column(String(10))  # user | api | agent; None: user
 
 
 class Attachment(Base):
@@ -99,3 +100,19 @@ class Attachment(Base):
     size: Mapped[int]
     storage_path: Mapped[str] = mapped_column(String(1000))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CardView(Base):
+    """When a person last looked at a card: a card changed since then shows as unread to them.
+
+    `reader` is a user id, or "local" for the machine's developer with auth off (no user row, so
+    no foreign key; deleting a user removes their marks).
+    """
+
+    __tablename__ = "card_views"
+
+    reader: Mapped[str] = mapped_column(String(40), primary_key=True)
+    card_id: Mapped[str] = mapped_column(
+        ForeignKey("cards.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    viewed_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +28,17 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
+READ_ONLY = "switchyard_read_only"
+
+
 def _begin_immediate(connection: Any) -> None:
     # A deferred transaction that reads and then writes fails at once with "database is locked"
     # when another writer got in between; taking the write lock up front makes it wait instead.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # Sessions that only read (`reading`) begin deferred, so they never wait for a writer.
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _dump_json(value: Any) -> str:
@@ -48,3 +57,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     # expire_on_commit=False: responses are serialised after the request's commit.
     return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def reading(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session for reads only: on SQLite it does not take the write lock (WAL readers run
+    beside the writer), so hot polling paths never queue behind sessions' writes."""
+    with factory() as session:
+        session.connection(execution_options={READ_ONLY: True})
+        yield session

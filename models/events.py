@@ -2,15 +2,28 @@
 
 `publish()` adds an event row to the caller's session, so the event commits or rolls back with
 the change it describes; consumers (WebSocket hub, webhooks, activity feeds) read committed rows.
+`announce_commits()` tells them when to look: on PostgreSQL by NOTIFY inside the committing
+transaction (delivered to listeners only if it commits), in this process by a callback after it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, LargeBinary, String, Text
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    event,
+    text,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from models.base import Base, Timestamps, new_id, utcnow
 
@@ -39,7 +52,29 @@ def publish(
     """Record an event in the caller's transaction; the one way any change announces itself."""
     event = Event(type=type, project_id=project_id, card_id=card_id, data=data)
     session.add(event)
+    session.info[EVENTS_PENDING] = True
     return event
+
+
+EVENTS_PENDING = "switchyard_events_pending"
+EVENTS_CHANNEL = "switchyard_events"
+
+
+def announce_commits(factory: sessionmaker[Session], on_commit: Callable[[], None]) -> None:
+    """Make the sessions of `factory` announce committed events (see the module docstring)."""
+    event.listen(factory, "before_commit", _notify_postgres)
+    event.listen(factory, "after_commit", lambda session: _after_commit(session, on_commit))
+    event.listen(factory, "after_rollback", lambda session: session.info.pop(EVENTS_PENDING, None))
+
+
+def _notify_postgres(session: Session) -> None:
+    if session.info.get(EVENTS_PENDING) and session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"NOTIFY {EVENTS_CHANNEL}"))
+
+
+def _after_commit(session: Session, on_commit: Callable[[], None]) -> None:
+    if session.info.pop(EVENTS_PENDING, False):
+        on_commit()
 
 
 class Webhook(Timestamps, Base):
@@ -53,6 +88,7 @@ class Webhook(Timestamps, Base):
     secret_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
     active: Mapped[bool] = mapped_column(default=True)
     failing: Mapped[bool] = mapped_column(default=False)
+    disabled_reason: Mapped[str | None] = mapped_column(String(200))  # why delivery stopped (410)
     last_event_id: Mapped[int] = mapped_column(default=0)  # delivery cursor into the outbox
 
 
@@ -62,6 +98,7 @@ class WebhookDelivery(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("whd"))
     webhook_id: Mapped[str] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"), index=True)
     event_id: Mapped[int]
+    event_type: Mapped[str | None] = mapped_column(String(50))
     attempt: Mapped[int] = mapped_column(default=1)
     status_code: Mapped[int | None]
     duration_ms: Mapped[int | None]
@@ -69,3 +106,6 @@ class WebhookDelivery(Base):
     next_attempt_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+Index("ix_webhook_deliveries_webhook_event", WebhookDelivery.webhook_id, WebhookDelivery.event_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, Timestamps, new_id, utcnow
@@ -13,6 +13,7 @@ from models.base import Base, Timestamps, new_id, utcnow
 
 class User(Timestamps, Base):
     __tablename__ = "users"
+    __table_args__ = (Index("ix_users_oidc_identity", "oidc_issuer", "oidc_subject", unique=True),)
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True, default=lambda: new_id("user"))
     email: Mapped[str] = mapped_column(String(320), unique=True)
@@ -23,6 +24,9 @@ class User(Timestamps, Base):
     avatar_url: Mapped[str | None] = mapped_column(String(500))
     must_change_password: Mapped[bool] = mapped_column(default=False)
     last_login_at: Mapped[datetime | None]
+    # Single sign-on: the identity provider's issuer and its stable `sub` for this person.
+    oidc_issuer: Mapped[str | None] = mapped_column(String(500))
+    oidc_subject: Mapped[str | None] = mapped_column(String(255))
 
 
 class Organization(Timestamps, Base):

@@ -30,6 +30,7 @@ class Actor:
     role: str | None = None  # for users: super_admin | admin | user
     name: str = ""
     local: bool = False
+    key_id: str | None = None  # an `ak_` key acting within its owner's rights (kind api_key)
 
     @property
     def is_super_admin(self) -> bool:
@@ -41,7 +42,7 @@ class Actor:
 
     @property
     def history_id(self) -> str | None:
-        return self.user_id or (self.name or None)
+        return self.key_id or self.user_id or (self.name or None)
 
 
 LOCAL = Actor(kind="user", role="super_admin", name="local", local=True)

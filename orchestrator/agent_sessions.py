@@ -10,14 +10,18 @@ from sqlalchemy.orm import Session
 
 from models import (
     ACTIVE_SESSION_STATUSES,
+    PRIORITY_NAMES,
     AgentMessage,
     AgentSession,
     Card,
     Column,
+    Project,
     publish,
     utcnow,
 )
 from orchestrator.errors import Conflict, InvalidInput
+from orchestrator.slash_commands import expand_slash_command
+from orchestrator.team import execution as team_execution
 
 WAKE_FLAG = "wake_scheduler"
 
@@ -36,13 +40,17 @@ def queue_session(session: Session, card: Card, column: Column) -> AgentSession 
         return None
     busy = session.scalar(select(exists().where(
         AgentSession.card_id == card.id, AgentSession.status.in_(ACTIVE_SESSION_STATUSES))))
-    if busy:
+    if busy or team_execution.left_to_client(session, card):  # a `local` agent's task: its client runs it
         return None
+    runner = team_execution.runner_for(session, card)
     agent_session = AgentSession(project_id=card.project_id, card_id=card.id, column_id=column.id,
                                  status="queued", priority=card.priority, plan_mode=column.plan_mode,
-                                 engine=column.engine, model=column.model)
+                                 engine=team_execution.session_engine(runner) if runner else column.engine,
+                                 model=(runner.model if runner else None) or column.model)
     session.add(agent_session)
     session.flush()
+    if runner is not None:
+        team_execution.record_spawn(session, runner, agent_session)
     publish(session, "session.queued", card.project_id,
             {"sessionId": agent_session.id, "cardId": card.id, "columnId": column.id}, card.id)
     session.info[WAKE_FLAG] = True
@@ -74,6 +82,10 @@ def set_status(session: Session, agent_session: AgentSession, status: str) -> No
     if status in ("completed", "failed", "cancelled", "interrupted"):
         agent_session.ended_at = agent_session.ended_at or utcnow()
         agent_session.lease_owner = None
+    if status == "failed" and agent_session.kind == "card":
+        from orchestrator.team.failures import record_session_failure  # team/ imports this module
+
+        record_session_failure(session, agent_session)  # a team task's failure is kept for its agents
     publish(session, "session.status", agent_session.project_id,
             {"sessionId": agent_session.id, "cardId": agent_session.card_id, "status": status},
             agent_session.card_id)
@@ -112,7 +124,9 @@ def cancel_agent(session: Session, card: Card) -> AgentSession:
 
 
 def send_message(session: Session, card: Card, text: str) -> AgentSession:
-    """Delivered at the next turn of a running session; an ended one continues with it."""
+    """Delivered at the next turn of a running session; an ended one continues with it.
+    A message that starts with a slash command is stored as that command's prompt."""
+    text = expand_slash_command(session, session.get_one(Project, card.project_id), text)
     agent_session = require_latest(session, card)
     add_person_message(session, agent_session, text)
     if agent_session.status in RESUMABLE:
@@ -161,6 +175,24 @@ def relaunch(session: Session, card: Card) -> AgentSession:
     return started
 
 
+RELAY_NOTICE = ("Relay: a fresh conversation, seeded with an account of the earlier sessions on this card "
+                "(see the first message).")
+
+
+def relay(session: Session, card: Card) -> AgentSession:
+    """A fresh session told what the earlier ones did. The notice it starts with marks it, so the
+    prompt composer (which checks `is_relay`) adds the account; recorded history skips notices."""
+    started = relaunch(session, card)
+    session.add(AgentMessage(session_id=started.id, seq=1, kind="notice", text=RELAY_NOTICE))
+    return started
+
+
+def is_relay(session: Session, agent_session_id: str) -> bool:
+    return bool(session.scalar(select(exists().where(
+        AgentMessage.session_id == agent_session_id, AgentMessage.kind == "notice",
+        AgentMessage.text == RELAY_NOTICE))))
+
+
 def resume(session: Session, agent_session: AgentSession) -> None:
     agent_session.error_code = agent_session.error_message = None
     agent_session.ended_at = None
@@ -185,3 +217,30 @@ def session_messages(session: Session, agent_session_ids: list[str], since: obje
         query = query.where(AgentMessage.created_at < before)
     rows = session.scalars(query.order_by(AgentMessage.created_at.desc(), AgentMessage.seq.desc()).limit(limit))
     return list(reversed(rows.all()))
+
+
+# Conversations without a card: pre-sessions and the project assistant --------------------------
+
+
+def queue_chat_session(session: Session, project_id: str, kind: str, first_message: str) -> AgentSession:
+    """A chat is run like any session (claimed by the dispatcher, recorded) but has no card and no
+    column; its first message waits undelivered for the worker, as a person's message does. A
+    person is waiting for the answer, so it is claimed before queued card sessions (priority
+    above urgent)."""
+    agent_session = AgentSession(project_id=project_id, kind=kind, status="queued", priority=len(PRIORITY_NAMES))
+    session.add(agent_session)
+    session.flush()
+    add_person_message(session, agent_session, first_message)
+    publish(session, "session.queued", project_id, {"sessionId": agent_session.id, "kind": kind})
+    session.info[WAKE_FLAG] = True
+    return agent_session
+
+
+def message_chat_session(session: Session, agent_session: AgentSession, text: str) -> None:
+    """Delivered at the next turn of a chat that is answering; an answered or failed one is queued
+    again. The row is locked first, so a worker ending the chat at this moment either sees the
+    message or has ended before it is read here (see chat_sessions.finish_chat)."""
+    session.refresh(agent_session, with_for_update=True)
+    add_person_message(session, agent_session, text)
+    if agent_session.status in RESUMABLE:
+        resume(session, agent_session)

@@ -27,7 +27,7 @@ from models import (
 from orchestrator import history
 from orchestrator.access import Actor, require_in_project, visible_projects
 from orchestrator.cards import move_card
-from orchestrator.errors import Conflict
+from orchestrator.errors import Conflict, InvalidInput
 
 WAITING = "approval_waiting"  # the history action that marks the start of a wait
 
@@ -41,7 +41,12 @@ def requires_approval(session: Session, from_column_id: str, to_column_id: str) 
 def advance(session: Session, actor: Actor, card: Card, column_id: str) -> None:
     """Auto mode's step: move the card on, or, where the transition needs approval, wait for it."""
     if not requires_approval(session, card.column_id, column_id):
-        move_card(session, actor, card, column_id)
+        try:
+            move_card(session, actor, card, column_id)
+        except InvalidInput as refusal:  # the board's rules refused the step (checked before any write)
+            history.record(session, card, actor, "advance_refused",
+                           {"pendingColumnId": {"before": None, "after": column_id},
+                            "refusal": {"before": None, "after": refusal.code}})
         return
     if card.pending_column_id == column_id:
         return

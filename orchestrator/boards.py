@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import Board, Card, Column, Credential, publish
-from orchestrator import templates
+from orchestrator import cards, custom_fields, templates
 from orchestrator.access import Actor, require_in_project, require_project
 from orchestrator.credentials import require_usable_credential
 from orchestrator.errors import Conflict, InvalidInput
@@ -120,6 +120,8 @@ def create_column(
 ) -> Column:
     board = get_board(session, actor, project_id, board_id, "editor")
     _check_column_fields(session, actor, fields)
+    if fields.get("requiredFields"):
+        custom_fields.check_required_names(session, project_id, fields["requiredFields"])
     position = fields.pop("position", None)
     last = session.scalar(
         select(func.coalesce(func.max(Column.position) + 1, 0)).where(Column.board_id == board.id)
@@ -140,6 +142,8 @@ def update_column(
 ) -> Column:
     column = get_column(session, actor, project_id, column_id, "editor")
     _check_column_fields(session, actor, fields)
+    if fields.get("requiredFields"):
+        custom_fields.check_required_names(session, project_id, fields["requiredFields"])
     for api_name, value in fields.items():
         if api_name in COLUMN_FIELDS:
             setattr(column, COLUMN_FIELDS[api_name], value)
@@ -157,6 +161,16 @@ def delete_column(session: Session, actor: Actor, project_id: str, column_id: st
         )
     session.delete(column)
     publish(session, "column.deleted", project_id, {"columnId": column_id, "boardId": column.board_id})
+
+
+def clean_column(session: Session, actor: Actor, project_id: str, column_id: str, force: bool = False) -> int:
+    """Delete every card of the column (archived ones too), each as a card delete would; returns
+    how many. One card that may not go (an agent running, without `force`) stops them all."""
+    get_column(session, actor, project_id, column_id, "editor")
+    doomed = session.scalars(select(Card.id).where(Card.column_id == column_id).order_by(Card.position.desc())).all()
+    for card_id in doomed:  # from the end, so no position needs closing up
+        cards.delete_card(session, actor, project_id, card_id, force)
+    return len(doomed)
 
 
 def reorder_columns(session: Session, actor: Actor, project_id: str, ids: list[str]) -> list[Column]:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from models import Card, Comment, Todo, publish, utcnow
 from orchestrator.access import Actor
 from orchestrator.errors import NotFound
+from orchestrator.ordering import apply_order
 from orchestrator.runtime import Runtime
 
 AUTHOR_TYPES = {"user": "user", "api_key": "api", "agent": "agent", "system": "agent"}
@@ -19,8 +20,10 @@ def list_comments(session: Session, card: Card) -> list[Comment]:
     return list(session.scalars(select(Comment).where(Comment.card_id == card.id).order_by(Comment.created_at)))
 
 
-def add_comment(session: Session, actor: Actor, card: Card, body: str, author_name: str = "") -> Comment:
-    comment = Comment(card_id=card.id, author_type=AUTHOR_TYPES.get(actor.kind, "user"),
+def add_comment(session: Session, actor: Actor, card: Card, body: str, author_name: str = "",
+                author_type: str | None = None) -> Comment:
+    """`author_type` overrides what the actor implies (an integration relaying an agent's words)."""
+    comment = Comment(card_id=card.id, author_type=author_type or AUTHOR_TYPES.get(actor.kind, "user"),
                       author_id=actor.history_id, author_name=author_name or actor.name, body=body)
     session.add(comment)
     session.flush()
@@ -28,14 +31,22 @@ def add_comment(session: Session, actor: Actor, card: Card, body: str, author_na
     return comment
 
 
+def delete_comment(session: Session, card: Card, comment_id: str) -> None:
+    comment = session.get(Comment, comment_id)
+    if comment is None or comment.card_id != card.id:
+        raise NotFound.of("comment", comment_id)
+    session.delete(comment)
+    publish(session, "comment.deleted", card.project_id, {"cardId": card.id, "commentId": comment_id}, card.id)
+
+
 def list_todos(session: Session, card: Card) -> list[Todo]:
     return list(session.scalars(select(Todo).where(Todo.card_id == card.id)
                                 .order_by(Todo.iteration, Todo.position, Todo.created_at)))
 
 
-def add_todo(session: Session, card: Card, text: str) -> Todo:
+def add_todo(session: Session, card: Card, text: str, iteration: int = 0, source: str | None = None) -> Todo:
     position = session.scalar(select(func.count()).select_from(Todo).where(Todo.card_id == card.id))
-    todo = Todo(card_id=card.id, text=text, position=position)
+    todo = Todo(card_id=card.id, text=text, position=position, iteration=iteration, source=source)
     session.add(todo)
     session.flush()
     publish(session, "todo.created", card.project_id, {"cardId": card.id, "todoId": todo.id}, card.id)
@@ -49,6 +60,8 @@ def update_todo(session: Session, card: Card, todo_id: str, changes: dict[str, A
     if "done" in changes:
         todo.done = changes["done"]
         todo.completed_at = utcnow() if todo.done else None
+    if "iteration" in changes:
+        todo.iteration = changes["iteration"]
     publish(session, "todo.updated", card.project_id, {"cardId": card.id, "todoId": todo.id}, card.id)
     return todo
 
@@ -56,6 +69,17 @@ def update_todo(session: Session, card: Card, todo_id: str, changes: dict[str, A
 def delete_todo(session: Session, card: Card, todo_id: str) -> None:
     session.delete(_todo(session, card, todo_id))
     publish(session, "todo.deleted", card.project_id, {"cardId": card.id, "todoId": todo_id}, card.id)
+
+
+def reorder_todos(session: Session, card: Card, ids: list[str]) -> list[Todo]:
+    """Give the card's todos the order of `ids` (which must name each once)."""
+    ordered = apply_order(list_todos(session, card), ids, "todo of the card")
+    publish(session, "todo.updated", card.project_id, {"cardId": card.id, "order": ids}, card.id)
+    return ordered  # type: ignore[return-value]
+
+
+def get_todo(session: Session, card: Card, todo_id: str) -> Todo:
+    return _todo(session, card, todo_id)
 
 
 def _todo(session: Session, card: Card, todo_id: str) -> Todo:
@@ -75,7 +99,7 @@ class AgentBoard:
 
     def add_todo(self, text: str) -> str:
         with self.runtime.transaction() as db:
-            return add_todo(db, self._card(db), text).id
+            return add_todo(db, self._card(db), text, source="agent").id
 
     def complete_todo(self, todo_id: str) -> bool:
         with self.runtime.transaction() as db:

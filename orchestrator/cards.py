@@ -23,13 +23,15 @@ from models import (
     Card,
     Column,
     Project,
+    User,
     iso,
     publish,
     utcnow,
 )
-from orchestrator import history
+from orchestrator import attachments, card_types, custom_fields, history, transitions, workflow
 from orchestrator.access import Actor, require_in_project, require_project
 from orchestrator.agent_sessions import queue_session, request_cancel
+from orchestrator.card_git import release_card_git
 from orchestrator.credentials import require_usable_credential
 from orchestrator.errors import Conflict, InvalidInput, NotFound
 from orchestrator.usage import usage_by
@@ -45,6 +47,10 @@ EDITABLE = {
     "dueDate": "due_date",
     "budgetUsd": "budget_usd",
     "autoMode": "auto_mode",
+    "assignedAgentId": "assigned_agent_id",
+    "assignedUserId": "assigned_user_id",
+    "cardTypeId": "card_type_id",
+    "fieldValues": "field_values",
 }
 # What an explicit null means for the fields that cannot be null: cleared, as on creation.
 CLEARED = {"prompt": str, "labels": list}
@@ -178,6 +184,7 @@ def apply_changes(session: Session, actor: Actor, card: Card, fields: dict[str, 
         values["priority"] = priority_value(values["priority"] or "none")
     if "title" in values and not values["title"]:
         raise InvalidInput("title: must not be empty")
+    _check_workflow_values(session, card, values)
     before = {name: _comparable(getattr(card, EDITABLE[name])) for name in values}
     for name, value in values.items():
         setattr(card, EDITABLE[name], value)
@@ -207,8 +214,10 @@ def delete_card(session: Session, actor: Actor, project_id: str, card_id: str, f
     if has_active_agent(session, card.id) and not force:
         raise Conflict(f"card {card_id} has an agent session running; cancel it or pass force=true",
                        code="agent_running")
-    history.record(session, card, actor, "deleted", {"title": {"before": card.title, "after": None}})
+    released = release_card_git(session, card, force)  # first: a dirty worktree refuses the delete
+    history.record(session, card, actor, "deleted", {"title": {"before": card.title, "after": None}, **released})
     _close_gap(session, card.column_id, card.position)
+    attachments.forget_card_files(session, card.id)  # the files go once the delete commits
     session.delete(card)
     publish(session, "card.deleted", project_id, {"cardId": card_id, "columnId": card.column_id}, card_id)
 
@@ -223,6 +232,9 @@ def move_card(
     target = session.get(Column, column_id)
     if target is None or target.project_id != card.project_id:
         raise NotFound.of("column", column_id)
+    if card.column_id != target.id:  # the board's process, before anything changes
+        transitions.check_move(session, actor, card.board_id, card.column_id, target.id)
+        workflow.check_required_fields(target.required_fields or [], workflow_values(card), target.name)
     source_id, source_position = card.column_id, card.position
     if source_id != target.id:
         _close_gap(session, source_id, source_position)
@@ -273,6 +285,22 @@ def activate_card(session: Session, actor: Actor, project_id: str, card_id: str)
         card.deferred = False
         history.record(session, card, actor, "activated", {"deferred": {"before": True, "after": False}})
         publish(session, "card.updated", project_id, {"cardId": card.id, "changed": ["deferred"]}, card.id)
+        _enter_column(session, card, session.get(Column, card.column_id))
+    return card
+
+
+def set_archived(session: Session, actor: Actor, card: Card, archived: bool) -> Card:
+    """Archive a card (its running stage stops; no session starts) or restore it to its column."""
+    if card.archived == archived:
+        return card
+    card.archived = archived
+    history.record(session, card, actor, "archived" if archived else "restored",
+                   {"archived": {"before": not archived, "after": archived}})
+    publish(session, "card.archived" if archived else "card.restored", card.project_id,
+            {"cardId": card.id, "columnId": card.column_id}, card.id)
+    if archived:
+        _leave_column(session, card, card.column_id)
+    else:
         _enter_column(session, card, session.get(Column, card.column_id))
     return card
 
@@ -357,6 +385,25 @@ def _place(session: Session, card: Card, column_id: str, position: int | None) -
         .values(position=Card.position + 1).execution_options(synchronize_session=False)
     )
     card.position = position
+
+
+def workflow_values(card: Card) -> dict[str, Any]:
+    """What a column's required fields look at: the built-ins by API name, custom fields by id."""
+    return {**(card.field_values or {}), "title": card.title, "assignedAgentId": card.assigned_agent_id,
+            "assignedUserId": card.assigned_user_id, "priority": card.priority, "dueDate": card.due_date}
+
+
+def _check_workflow_values(session: Session, card: Card, values: dict[str, Any]) -> None:
+    """Turn the workflow fields of an update into what is stored, refusing values the project's
+    fields, card types or users do not accept (before anything is set)."""
+    if "fieldValues" in values:  # an explicit null clears every value; a list sets (or clears) those named
+        updates = values["fieldValues"]
+        values["fieldValues"] = {} if updates is None else custom_fields.merged_values(
+            session, card.project_id, card.field_values, updates)
+    if "cardTypeId" in values:
+        card_types.check_card_type(session, card.project_id, values["cardTypeId"])
+    if values.get("assignedUserId") and session.get(User, values["assignedUserId"]) is None:
+        raise InvalidInput(f"assignedUserId: no user {values['assignedUserId']}")
 
 
 def _comparable(value: Any) -> Any:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import signal
 import sys
@@ -39,13 +38,12 @@ def _options(with_bind: bool) -> Callable[[Callable[..., Any]], Callable[..., An
 
 
 def _settings(config: Path | None, data_dir: Path | None, host: str | None = None,
-              port: int | None = None) -> Settings:
+              port: int | None = None, log_file: str | None = None) -> Settings:
+    """The settings, and logging configured from them (to <data_dir>/logs/<log_file>.log if named)."""
+    from orchestrator.logs import configure_logging
+
     settings = load_settings(config, data_dir=data_dir, **{"server.host": host, "server.port": port})
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    for chatty in ("alembic", "apscheduler"):
-        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
+    configure_logging(settings, log_file)
     return settings
 
 
@@ -58,7 +56,7 @@ def cli() -> None:
 @_options(with_bind=True)
 def serve(config: Path | None, data_dir: Path | None, host: str | None, port: int | None) -> None:
     """Run the API and the scheduler in one process."""
-    settings = _settings(config, data_dir, host, port)
+    settings = _settings(config, data_dir, host, port, log_file="serve")
     _run_web(settings, with_scheduler=settings.scheduler.enabled)
 
 
@@ -66,7 +64,7 @@ def serve(config: Path | None, data_dir: Path | None, host: str | None, port: in
 @_options(with_bind=True)
 def web(config: Path | None, data_dir: Path | None, host: str | None, port: int | None) -> None:
     """Run the API only (pair it with `switchyard daemon` on the same database)."""
-    _run_web(_settings(config, data_dir, host, port), with_scheduler=False)
+    _run_web(_settings(config, data_dir, host, port, log_file="web"), with_scheduler=False)
 
 
 @cli.command()
@@ -76,7 +74,7 @@ def daemon(config: Path | None, data_dir: Path | None) -> None:
     from orchestrator.runtime import build_runtime
     from orchestrator.scheduler import build_scheduler, stop_scheduler
 
-    settings = _settings(config, data_dir)
+    settings = _settings(config, data_dir, log_file="daemon")
     _prepare(settings)
     runtime = build_runtime(settings)
     scheduler = build_scheduler(runtime)
@@ -104,6 +102,36 @@ def db_upgrade(config: Path | None, data_dir: Path | None) -> None:
     settings = _settings(config, data_dir)
     upgrade(settings.database_url)
     click.echo(f"database at revision {current_revision(settings.database_url)}")
+
+
+@db.command("restore")
+@click.argument("file", type=click.Path(path_type=Path))
+@_options(with_bind=False)
+@click.option("--yes", is_flag=True, help="do not ask for confirmation")
+def db_restore(file: Path, config: Path | None, data_dir: Path | None, yes: bool) -> None:
+    """Replace the SQLite database with a backup FILE, offline (stop the server first).
+
+    The current database is kept in <data_dir>/backups/pre-restore-*.db; FILE is checked to be a
+    Switchyard database at a known migration and upgraded to the current schema.
+    """
+    from models.migrate import current_revision, upgrade
+    from orchestrator.backups import restore_database, sqlite_file
+    from orchestrator.errors import DomainError
+
+    settings = _settings(config, data_dir, log_file="db")
+    try:
+        target = sqlite_file(settings, "db restore")
+        if not yes:
+            click.confirm(f"Replace {target} with {file}?", abort=True)
+        result = restore_database(settings, file)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    upgrade(settings.database_url)
+    if result["kept"]:
+        click.echo(f"previous database kept as {result['kept']}")
+    click.echo(f"restored {file} (migration {result['revision']}); database at revision "
+               f"{current_revision(settings.database_url)}")
+    click.echo("stored secrets need the same master key (secret.key) as when the backup was made")
 
 
 @cli.command()
@@ -143,10 +171,12 @@ def version() -> None:
 
 
 def _prepare(settings: Settings) -> None:
-    """Everything a process needs before it serves: the key, the schema."""
+    """Everything a process needs before it serves: the data directory's lock, the key, the schema."""
     from models.migrate import upgrade
+    from orchestrator.backups import hold_data_dir_lock
     from orchestrator.security import load_master_key
 
+    hold_data_dir_lock(settings)  # first: refuses while a restore replaces the database
     load_master_key(settings)
     upgrade(settings.database_url)
 

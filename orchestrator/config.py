@@ -8,6 +8,7 @@ the environment for configuration; everything takes a `Settings`.
 from __future__ import annotations
 
 import os
+import shlex
 import tomllib
 from pathlib import Path
 from typing import Any, ClassVar
@@ -39,7 +40,7 @@ class Section(BaseModel):
 class ServerSettings(Section):
     host: str = "127.0.0.1"
     port: int = Field(DEFAULT_PORT, ge=1, le=65535)
-    threads: int = Field(32, ge=2, le=1024, description="threads of the one gthread worker")
+    threads: int = Field(64, ge=2, le=1024, description="threads of the one gthread worker")
     graceful_timeout: int = Field(30, ge=1, description="seconds SIGTERM waits for requests")
 
 
@@ -66,6 +67,8 @@ class AuthSettings(Section):
 
 class EventSettings(Section):
     retention_days: int = Field(7, ge=1, description="how long the outbox keeps events")
+    ws_ping_seconds: float = Field(25.0, gt=0, description="WebSocket ping interval; no pong by the next: closed")
+    ws_send_queue: int = Field(1000, ge=10, description="frames waiting for a WebSocket client before it is dropped")
 
 
 class SchedulerSettings(Section):
@@ -83,6 +86,73 @@ class AgentSettings(Section):
     max_command_output: int = Field(30_000, ge=1000, description="bytes of command output kept")
     provider_retries: int = Field(5, ge=0, description="retries of rate limits, 5xx and network errors")
     retry_base_seconds: float = Field(1.0, gt=0, description="first back-off; doubles each retry")
+    claude_command: str = Field("claude", description="the Claude Code CLI: a path, or a command with arguments")
+    codex_command: str = Field("codex", description="the Codex CLI: a path, or a command with arguments")
+    worktree_retention_days: int = Field(7, ge=0, description="days a done or archived card keeps its "
+                                         "worktree; 0 keeps it for ever")
+
+    @field_validator("claude_command", "codex_command")
+    @classmethod
+    def _command_words(cls, value: str) -> str:
+        """Split as a shell would (quotes for paths with spaces); checked here, not at a session's start."""
+        try:
+            words = shlex.split(value)
+        except ValueError as exc:
+            raise ValueError(f"not a command line: {exc}") from None
+        if not words:
+            raise ValueError("must name a command")
+        return value
+
+
+class ScriptSettings(Section):
+    max_output_bytes: int = Field(1024 * 1024, ge=1000, description="bytes of a script run's output kept")
+    keep_runs: int = Field(20, ge=1, le=1000, description="latest runs kept per script")
+
+
+class LogSettings(Section):
+    max_bytes: int = Field(10 * 1024 * 1024, ge=10_000, description="size of a log file before rotation")
+    backup_count: int = Field(5, ge=1, le=100, description="rotated files kept per process")
+    export_interval_seconds: float = Field(10.0, gt=0, description="how often new entries are exported")
+
+
+class AttachmentSettings(Section):
+    max_bytes: int = Field(25 * 1024 * 1024, ge=1, description="largest attachment accepted (413 beyond)")
+
+
+class FilesystemSettings(Section):
+    browse_root: str = Field("", description="root of directory browsing; empty means the home directory")
+    max_read_bytes: int = Field(1024 * 1024, ge=1, description="largest file /api/filesystem/read returns")
+
+
+class RateLimitSettings(Section):
+    """Requests per minute per API key, in each key dialect; shared through Redis when set."""
+
+    ext_per_minute: int = Field(120, ge=1, description="/api/ext/v1 requests a minute per ak_ key")
+    tasks_per_minute: int = Field(60, ge=1, description="/tasks-api.php requests a minute per ak_ key")
+    team_per_minute: int = Field(600, ge=1, description="/api/v1 requests a minute per tb_ key (or address) "
+                                 "and per workspace")
+    team_writes_per_minute: int = Field(60, ge=1, description="/api/v1 writes a minute per workspace and address")
+    team_auth_per_minute: int = Field(60, ge=1, description="/api/keys and /api/auth requests a minute per address")
+    storage_url: str = Field("", description="limits storage URI (redis://host:6379); empty: in memory")
+
+
+class WebhookSettings(Section):
+    allow_hosts: list[str] = Field(default_factory=list, description="hosts a webhook may reach although "
+                                   "they resolve to private, loopback or link-local addresses")
+    timeout_seconds: float = Field(10.0, gt=0, description="one delivery attempt's HTTP timeout")
+    retry_seconds: list[float] = Field(
+        default_factory=lambda: [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400],
+        description="waits between attempts; after the last the event is given up and the webhook "
+                    "marked failing")
+    poll_seconds: float = Field(1.0, gt=0, description="how often the outbox is read for deliveries")
+    max_concurrency: int = Field(4, ge=1, le=64, description="webhooks delivered to at once")
+
+    @field_validator("retry_seconds")
+    @classmethod
+    def _non_negative(cls, value: list[float]) -> list[float]:
+        if any(wait < 0 for wait in value):
+            raise ValueError("waits must not be negative")
+        return value
 
 
 class ProviderSettings(Section):
@@ -131,7 +201,13 @@ class Settings(BaseSettings):
     events: EventSettings = EventSettings()
     scheduler: SchedulerSettings = SchedulerSettings()
     agents: AgentSettings = AgentSettings()
+    scripts: ScriptSettings = ScriptSettings()
     providers: ProviderSettings = ProviderSettings()
+    logs: LogSettings = LogSettings()
+    attachments: AttachmentSettings = AttachmentSettings()
+    filesystem: FilesystemSettings = FilesystemSettings()
+    ratelimit: RateLimitSettings = RateLimitSettings()
+    webhooks: WebhookSettings = WebhookSettings()
     pricing: dict[str, PriceSettings] = Field(default_factory=dict, description="per model name")
 
     # The TOML path is picked by load_settings(); pydantic-settings reads it through this hook.

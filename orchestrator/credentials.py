@@ -13,6 +13,7 @@ from models import AgentSession, Card, Column, Credential, Organization, Project
 from orchestrator.access import Actor
 from orchestrator.errors import InvalidInput, NotFound
 from orchestrator.security import Keyring, mask_secret
+from orchestrator.team import execution as team_execution
 from orchestrator.usage import usage_where
 
 PROVIDERS = ("anthropic", "openai", "claude-code", "codex")
@@ -170,25 +171,36 @@ def environment_choice(engine: str | None, keys: dict[str, str]) -> tuple[str, s
 
 
 def resolve_credential(
-    session: Session, keyring: Keyring, env_keys: dict[str, str], card: Card, column: Column, project: Project
+    session: Session, keyring: Keyring, env_keys: dict[str, str], card: Card | None, column: Column | None,
+    project: Project,
 ) -> ResolvedCredential:
+    """A conversation with no card (the project assistant) passes None for card and column, and
+    resolution starts at the project."""
     org_default = None
     if project.organization_id:
         org = session.get(Organization, project.organization_id)
         org_default = org.default_credential_id if org else None
-    chosen = first_set([("card", card.credential_id), ("column", column.credential_id),
-                        ("project", project.default_credential_id), ("organization", org_default)])
+    levels = [(level, item.credential_id) for level, item in (("card", card), ("column", column))
+              if item is not None]
+    levels += [("project", project.default_credential_id), ("organization", org_default)]
+    engine = column.engine if column else None
+    runner = team_execution.runner_for(session, card) if card is not None else None
+    if runner is not None:  # a team task's `byok` agent: its key and engine come before the column's
+        levels.insert(1, ("agent", runner.credential_id))
+        engine = team_execution.session_engine(runner)
+    chosen = first_set(levels)
     if chosen is not None:
         credential = session.get(Credential, chosen[1])
         secret = reveal_secret(credential, keyring) if credential else None
         if credential is None or not secret:
             raise InvalidInput(f"the {chosen[0]}'s credential {chosen[1]} has no API key", code="no_credential")
-        return ResolvedCredential(level=chosen[0], engine=column.engine or ENGINE_FOR_PROVIDER[credential.provider],
+        return ResolvedCredential(level=chosen[0], engine=engine or ENGINE_FOR_PROVIDER[credential.provider],
                                   secret=secret, base_url=credential.base_url, model=credential.model,
                                   credential_id=credential.id)
-    from_env = environment_choice(column.engine, env_keys)
+    from_env = environment_choice(engine, env_keys)
     if from_env is None:
+        checked = ", ".join(f"the {level}" for level, _ in levels[:-1])
         raise InvalidInput(
-            "no credential found: checked the card, the column, the project, the organization default "
+            f"no credential found: checked {checked}, the organization default "
             "and the configuration/environment (ANTHROPIC_API_KEY, OPENAI_API_KEY)", code="no_credential")
     return ResolvedCredential(level="environment", engine=from_env[0], secret=from_env[1])

@@ -7,6 +7,7 @@ SQLite's write lock. Running a session twice is harmless: only the lease owner p
 from __future__ import annotations
 
 import logging
+import shlex
 import threading
 import time
 from dataclasses import dataclass
@@ -15,8 +16,10 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from models import AgentSession, Card, Column, Project, publish, utcnow
+from orchestrator import live
 from orchestrator.agent_sessions import queue_session, set_status
 from orchestrator.card_notes import AgentBoard
+from orchestrator.chat_sessions import run_chat_session, session_kind
 from orchestrator.credentials import ResolvedCredential, resolve_credential
 from orchestrator.errors import DomainError
 from orchestrator.pricing import cost_of
@@ -24,17 +27,18 @@ from orchestrator.prompts import compose_prompt
 from orchestrator.runtime import Runtime
 from orchestrator.usage import usage_where
 from workers import worktree
-from workers.agent import Agent, Limits, Outcome
+from workers.agent import Agent, Limits, Outcome, Pricer
 from workers.commands import agent_environment
-from workers.engines.anthropic_engine import AnthropicClient
-from workers.engines.base import Message, ModelClient, UserMessage
-from workers.engines.openai_engine import OpenAIClient
+from workers.engines.api_clients import API_ENGINES, api_client
+from workers.engines.base import Message, ModelClient, Usage, UserMessage
+from workers.engines.claude_code import ClaudeCode
+from workers.engines.cli import CLI_ENGINES, CliRun, EngineBase, run_cli
+from workers.engines.codex import Codex
 from workers.paths import slugify
 from workers.recording import SessionRecorder, load_history
 from workers.tools import Toolbox
 
 log = logging.getLogger(__name__)
-API_ENGINES = ("anthropic", "openai")
 
 
 @dataclass
@@ -51,6 +55,7 @@ class Prepared:
     history: list[Message]
     plan_mode: bool
     limits: Limits
+    engine_session_id: str | None = None  # a CLI agent's own session, resumed by the next run
 
 
 class SessionFailed(Exception):
@@ -61,6 +66,9 @@ class SessionFailed(Exception):
 
 def run_session(runtime: Runtime, session_id: str, owner: str, cancel: threading.Event) -> None:
     """The whole life of one claimed session in this process."""
+    if session_kind(runtime, session_id) != "card":  # a pre-session or the project assistant
+        run_chat_session(runtime, session_id, owner, cancel)
+        return
     try:
         prepared = prepare(runtime, session_id, owner)
     except SessionFailed as failure:
@@ -69,15 +77,12 @@ def run_session(runtime: Runtime, session_id: str, owner: str, cancel: threading
     if prepared is None:
         return
     recorder = SessionRecorder(runtime.sessions, session_id, prepared.credential.engine, owner,
-                               runtime.settings.agents.lease_seconds, cancel)
+                               runtime.settings.agents.lease_seconds, cancel, text_sink=live.text_sink(runtime))
     if prepared.first_message is not None:
         recorder.record_user(prepared.first_message)
         prepared.history.append(UserMessage(prepared.first_message))
-    agent = Agent(model=_client(prepared), tools=_toolbox(runtime, prepared, cancel), recorder=recorder,
-                  limits=prepared.limits, plan_mode=prepared.plan_mode,
-                  price=lambda model, usage: cost_of(model, usage, runtime.settings.pricing))
     try:
-        outcome = agent.run(prepared.system, prepared.history)
+        outcome = _run_engine(runtime, prepared, recorder, cancel)
     except Exception as exc:  # a bug must not leave the session running forever
         log.exception("session_id=%s crashed", session_id)
         outcome = Outcome("failed", error_code="internal_error", error_message=f"the session crashed: {exc}")
@@ -99,7 +104,7 @@ def prepare(runtime: Runtime, session_id: str, owner: str) -> Prepared | None:
             credential = resolve_credential(db, runtime.keyring, env_keys, card, column, project)
         except DomainError as exc:
             raise SessionFailed(exc.code, exc.message) from None
-        if credential.engine not in API_ENGINES:
+        if credential.engine not in (*API_ENGINES, *CLI_ENGINES):
             raise SessionFailed("engine_not_available", f"the {credential.engine} engine is not available yet")
         slug = f"{card.short_id}-{slugify(card.title)}"
         branch = card.branch or f"switchyard/{slug}"
@@ -110,6 +115,7 @@ def prepare(runtime: Runtime, session_id: str, owner: str) -> Prepared | None:
         deadline = time.monotonic() + column.timeout_seconds if column.timeout_seconds else None
         plan_mode, model = row.plan_mode, row.model or column.model or credential.model
         commit_message = f"{column.name}: {card.title}"
+        engine_session_id = row.engine_session_id
     try:
         tree = worktree.ensure_worktree(repo_path, path, branch, base_branch, include)
     except worktree.WorktreeError as exc:
@@ -131,7 +137,7 @@ def prepare(runtime: Runtime, session_id: str, owner: str) -> Prepared | None:
     return Prepared(session_id=session_id, card_id=card.id, credential=credential, model=model, worktree=tree.path,
                     base_branch=base_branch, commit_message=commit_message, system=prompt.system,
                     first_message=None if history else prompt.user, history=history, plan_mode=plan_mode,
-                    limits=limits)
+                    limits=limits, engine_session_id=engine_session_id)
 
 
 def finish(runtime: Runtime, session_id: str, outcome: Outcome, prepared: Prepared | None = None) -> None:
@@ -185,11 +191,37 @@ def _budget(db: Session, card: Card, column: Column) -> float | None:
     return min(limits) if limits else None
 
 
+def _run_engine(runtime: Runtime, prepared: Prepared, recorder: SessionRecorder, cancel: threading.Event) -> Outcome:
+    """The API engines run Switchyard's own tool loop; the CLI agents run theirs, as subprocesses."""
+    def price(model: str, usage: Usage) -> tuple[float, bool]:
+        return cost_of(model, usage, runtime.settings.pricing)
+
+    if prepared.credential.engine in CLI_ENGINES:
+        return run_cli(*_cli_run(runtime, prepared, recorder, price))
+    agent = Agent(model=_client(prepared), tools=_toolbox(runtime, prepared, cancel), recorder=recorder,
+                  limits=prepared.limits, plan_mode=prepared.plan_mode, price=price)
+    return agent.run(prepared.system, prepared.history)
+
+
+def _cli_run(runtime: Runtime, prepared: Prepared, recorder: SessionRecorder,
+             price: Pricer) -> tuple[CliRun, EngineBase]:
+    """The CLI's home is the card's, outside its worktree, so a later run can resume the CLI's session."""
+    agents, credential = runtime.settings.agents, prepared.credential
+    claude = credential.engine == "claude-code"
+    home = runtime.settings.data_dir / "cli-homes" / prepared.card_id
+    run = CliRun(command=shlex.split(agents.claude_command if claude else agents.codex_command),
+                 setting="agents.claude_command" if claude else "agents.codex_command",
+                 worktree=prepared.worktree, home=home, api_key=credential.secret, base_url=credential.base_url,
+                 model=prepared.model, system=prepared.system, history=prepared.history,
+                 resume_id=prepared.engine_session_id, limits=prepared.limits)
+    if claude:
+        return run, ClaudeCode(recorder, price, prepared.plan_mode)
+    return run, Codex(recorder, price, prepared.plan_mode, home, prepared.model)
+
+
 def _client(prepared: Prepared) -> ModelClient:
     credential = prepared.credential
-    if credential.engine == "anthropic":
-        return AnthropicClient(credential.secret, prepared.model, credential.base_url)
-    return OpenAIClient(credential.secret, prepared.model, credential.base_url)
+    return api_client(credential.engine, credential.secret, prepared.model, credential.base_url)
 
 
 def _toolbox(runtime: Runtime, prepared: Prepared, cancel: threading.Event) -> Toolbox:

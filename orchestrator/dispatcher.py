@@ -17,12 +17,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from models import AgentSession, Card, Column, Project, utcnow
-from orchestrator import cards
+from orchestrator import approvals
 from orchestrator.access import Actor
 from orchestrator.agent_sessions import set_status
 from orchestrator.dispatch import run_session
 from orchestrator.pipeline import next_step, pipeline_steps
 from orchestrator.runtime import Runtime
+from orchestrator.team import execution as team_execution
 
 log = logging.getLogger(__name__)
 RUNNING = ("starting", "running")
@@ -126,19 +127,22 @@ class Dispatcher:
                 set_status(db, row, "queued")
 
     def apply_outcomes(self, db: Session) -> None:
-        """Completed sessions move their auto-mode card to the next step of its pipeline."""
+        """Completed sessions move their auto-mode card to the next step of its pipeline (or mark
+        it waiting, where that transition requires approval)."""
         done = db.scalars(select(AgentSession).where(AgentSession.status == "completed",
                                                      AgentSession.outcome_applied.is_(False),
                                                      AgentSession.kind == "card")).all()
         for row in done:
             row.outcome_applied = True
             card = db.get(Card, row.card_id) if row.card_id else None
+            if card is not None and team_execution.apply_outcome(db, row, card):  # team task → review
+                continue
             if card is None or not card.auto_mode or card.column_id != row.column_id:
                 continue
             steps = [step["columnId"] for step in pipeline_steps(db, card)]
             target = next_step(steps, card.column_id)
             if target is not None:
-                cards.move_card(db, AUTO_MODE, card, target)
+                approvals.advance(db, AUTO_MODE, card, target)
 
     def claim(self, limit: int) -> list[str]:
         """Queued sessions by card priority, then age, within the global, project and WIP limits."""

@@ -45,6 +45,22 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class TooLarge(DomainError):
+    """The request or the thing it asks for is bigger than a configured limit."""
+
+    code = "payload_too_large"
+
+
+class RateLimited(DomainError):
+    """Too many requests for a key's limit; `retry_after` says in how many seconds to try again."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message, code)
+        self.retry_after = retry_after
+
+
 class NotSupported(DomainError):
     """The route exists but cannot work on this installation; the message says why."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Card, CardHistory
@@ -34,3 +35,9 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
         for key, value in after.items()
         if before.get(key) != value
     }
+
+
+def list_history(session: Session, card_id: str) -> list[CardHistory]:
+    """The card's rows, oldest first (rows outlive the card: a permanent delete keeps them)."""
+    return list(session.scalars(select(CardHistory).where(CardHistory.card_id == card_id)
+                                .order_by(CardHistory.created_at, CardHistory.id)))

@@ -9,10 +9,11 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from models import Organization, OrgMember, Project
-from orchestrator import boards
+from orchestrator import attachments, boards
 from orchestrator.access import Actor, require_project, visible_projects
 from orchestrator.credentials import require_usable_credential
 from orchestrator.errors import Forbidden, InvalidInput, NotFound
+from orchestrator.ordering import apply_order
 from workers import repo as git_repo
 
 DEFAULT_BOARD_NAME = "Main Board"
@@ -23,6 +24,18 @@ def list_projects(session: Session, actor: Actor, organization_id: str | None = 
     if organization_id is not None:
         query = query.where(Project.organization_id == organization_id)
     return list(session.scalars(query.order_by(Project.position, Project.created_at)))
+
+
+def reorder_projects(session: Session, actor: Actor, ids: list[str]) -> list[Project]:
+    """Order the projects the actor sees. They keep the positions they held between them, so the
+    order of projects the actor cannot see is left alone."""
+    visible = list_projects(session, actor)
+    slots = sorted(p.position for p in visible)
+    ordered = apply_order(visible, ids, "project")  # validates ids; positions become 0..n-1
+    if len(set(slots)) == len(slots):
+        for project in ordered:
+            project.position = slots[project.position]
+    return ordered  # type: ignore[return-value]
 
 
 def create_project(session: Session, actor: Actor, fields: dict[str, Any]) -> Project:
@@ -80,6 +93,7 @@ def set_project_credential(
 
 def delete_project(session: Session, actor: Actor, project_id: str) -> None:
     require_project(session, actor, project_id, "owner")
+    attachments.forget_project_files(session, project_id)
     session.execute(delete(Project).where(Project.id == project_id))
 
 

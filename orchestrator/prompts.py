@@ -16,7 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import PRIORITY_NAMES, AgentSession, Attachment, Card, Column, Comment, Project, Todo
+from orchestrator.agent_sessions import active_session, is_relay
+from orchestrator.card_summary import session_accounts
 from orchestrator.errors import InvalidInput
+from orchestrator.team import prompting as team_prompting
+from orchestrator.user_settings import relays_summaries
 
 RECENT_COMMENTS = 10
 _jinja = SandboxedEnvironment(autoescape=False, keep_trailing_newline=True)
@@ -34,6 +38,12 @@ call submit_plan with the plan (files to change, the approach, how you will veri
 A person approves it or sends it back with feedback."""
 
 
+RELAY_INTRO = """Earlier sessions on this card, oldest first. Carry on from where they left off:
+the worktree holds their committed work.
+
+"""
+
+
 @dataclass(frozen=True)
 class Prompt:
     system: str
@@ -49,11 +59,16 @@ def check_template(text: str) -> None:
 
 
 def compose_prompt(session: Session, card: Card, column: Column, step_prompt: str | None = None,
-                   plan_mode: bool | None = None) -> Prompt:
-    """`plan_mode` overrides the column's: an approved plan's session implements."""
+                   plan_mode: bool | None = None, relay: bool | None = None) -> Prompt:
+    """`plan_mode` overrides the column's: an approved plan's session implements. `relay` (by
+    default: whether the card's waiting session in this column is a relay) adds an account of
+    every earlier session to the work order."""
     project = session.get(Project, card.project_id)
     assert project is not None
     summaries = previous_summaries(session, card.id)
+    if relay is None:
+        relay = _relaying(session, card, column)
+    relayed = session_accounts(session, card.id, ended_only=True) if relay else []
     context = template_context(card, project, column, summaries)
     try:
         stage = _jinja.from_string(step_prompt if step_prompt is not None else column.prompt).render(context)
@@ -66,9 +81,10 @@ def compose_prompt(session: Session, card: Card, column: Column, step_prompt: st
         parts.append(PLAN_RULES)
     if project.description:
         parts.append(f"About the project:\n{project.description}")
+    parts.extend(team_prompting.agent_parts(session, card))  # a team task's agent instructions
     if stage.strip():
         parts.append(f"This stage ({column.name}):\n{stage.strip()}")
-    return Prompt(system="\n\n".join(parts), user=_work_order(session, card, summaries))
+    return Prompt(system="\n\n".join(parts), user=_work_order(session, card, summaries, relayed))
 
 
 def template_context(card: Card, project: Project, column: Column, summaries: list[str]) -> dict[str, Any]:
@@ -83,7 +99,10 @@ def template_context(card: Card, project: Project, column: Column, summaries: li
 
 
 def previous_summaries(session: Session, card_id: str) -> list[str]:
-    """What earlier sessions on the card reported, oldest first, one per column."""
+    """What earlier sessions on the card reported, oldest first, one per column; nothing when the
+    context relay mode (PUT /api/settings/context-relay) is "none"."""
+    if not relays_summaries(session):
+        return []
     rows = session.execute(
         select(Column.name, AgentSession.summary)
         .join(Column, Column.id == AgentSession.column_id)
@@ -94,7 +113,12 @@ def previous_summaries(session: Session, card_id: str) -> list[str]:
     return [f"{name}: {summary}" for name, summary in rows]
 
 
-def _work_order(session: Session, card: Card, summaries: list[str]) -> str:
+def _relaying(session: Session, card: Card, column: Column) -> bool:
+    current = active_session(session, card.id)
+    return current is not None and current.column_id == column.id and is_relay(session, current.id)
+
+
+def _work_order(session: Session, card: Card, summaries: list[str], relayed: list[str]) -> str:
     parts = [f"# {card.title}", card.prompt.strip() or "(no further description)"]
     attachments = session.scalars(select(Attachment.filename).where(Attachment.card_id == card.id)).all()
     if attachments:
@@ -110,6 +134,8 @@ def _work_order(session: Session, card: Card, summaries: list[str]) -> str:
     if comments:
         parts.append("Recent comments:\n" + "\n".join(f"- {c.author_name or c.author_type}: {c.body}"
                                                       for c in reversed(comments)))
-    if summaries:
+    if relayed:
+        parts.append(RELAY_INTRO + "\n\n".join(relayed))
+    elif summaries:
         parts.append("Earlier stages reported:\n" + "\n".join(f"- {s}" for s in summaries))
     return "\n\n".join(parts)

@@ -1,12 +1,18 @@
 """`switchyard serve` and `web`: gunicorn embedded, one gthread worker, the scheduler inside it.
 
 One worker process keeps the scheduler single (it must never run once per web worker); its
-threads carry the requests and, later, the open WebSockets.
+threads carry the requests and the open WebSockets. gthread hands each connection to a pool
+thread; a WebSocket keeps its thread until it closes, so the hub admits at most
+`threads - min(8, threads // 2)` of them (orchestrator.live.max_websockets) and REST requests
+always find a thread. On SIGTERM the WebSockets are closed at once (1001), not after the
+graceful timeout.
 """
 
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -51,6 +57,7 @@ class EmbeddedServer(BaseApplication):  # type: ignore[misc]
         return self.app
 
     def _post_worker_init(self, worker: Any) -> None:
+        _close_websockets_on_sigterm(worker.wsgi.extensions["switchyard"])
         if not self.with_scheduler:
             return
         from orchestrator.scheduler import build_scheduler
@@ -65,6 +72,21 @@ class EmbeddedServer(BaseApplication):  # type: ignore[misc]
 
             stop_scheduler(self.scheduler)
             log.info("scheduler stopped")
+
+
+def _close_websockets_on_sigterm(runtime: Any) -> None:
+    """gunicorn waits for open connections before a worker exits; WebSockets never end by
+    themselves, so SIGTERM closes them first (in a thread: a signal handler must not block)."""
+    graceful = signal.getsignal(signal.SIGTERM)
+
+    def on_sigterm(signum: int, frame: Any) -> None:
+        if runtime.hub is not None:
+            threading.Thread(target=runtime.hub.stop, name="switchyard-ws-close", daemon=True).start()
+        if callable(graceful):
+            graceful(signum, frame)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    signal.siginterrupt(signal.SIGTERM, False)  # as gunicorn had it: requests' system calls go on
 
 
 def _bracket(host: str) -> str:

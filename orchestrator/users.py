@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
-from models import User, utcnow
+from models import ProjectInvitation, ProjectMember, User, utcnow
 from orchestrator.access import Actor
 from orchestrator.errors import Conflict, Unauthenticated
 from orchestrator.runtime_settings import has_users
@@ -32,7 +32,35 @@ def create_user(
     )
     session.add(user)
     session.flush()
+    accept_invitations(session, user)
     return user
+
+
+def accept_invitations(session: Session, user: User) -> None:
+    """Pending project invitations for the account's email become memberships when it is made,
+    however it is made (registration, an admin, single sign-on)."""
+    invitations = session.scalars(select(ProjectInvitation)
+                                  .where(func.lower(ProjectInvitation.email) == user.email.lower())).all()
+    for invitation in invitations:
+        session.add(ProjectMember(project_id=invitation.project_id, user_id=user.id, role=invitation.role))
+        session.delete(invitation)
+    session.flush()
+
+
+def name_or_email_matches(text: str) -> ColumnElement[bool]:
+    """A WHERE clause: the user's email or display name contains `text`, ignoring case."""
+    escaped = text.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{escaped}%"
+    return or_(func.lower(User.email).like(pattern, escape="\\"),
+               func.lower(User.display_name).like(pattern, escape="\\"))
+
+
+def search_users(session: Session, text: str, limit: int = 20) -> list[User]:
+    """People to pick (as members), by name or email; nothing for an empty query."""
+    if not text.strip():
+        return []
+    query = select(User).where(name_or_email_matches(text)).order_by(User.display_name, User.email)
+    return list(session.scalars(query.limit(limit)))
 
 
 def setup_first_user(session: Session, email: str, password: str, display_name: str = "") -> User:

@@ -14,10 +14,17 @@ from tests.test_agent_runtime import credential, run_until_settled
 
 
 def require_approval(app: Any, columns: dict[str, Any], source: str, target: str) -> None:
-    """Transitions have no API yet (the workflow rules come later): declared in the database."""
+    """Every move of the board allowed (a board with transitions allows only those listed), the one
+    from `source` to `target` only with a person's approval."""
+    board = columns[source]["boardId"]
+    ids = [c["id"] for c in columns.values() if c["boardId"] == board]
+    gated = (columns[source]["id"], columns[target]["id"])
     with app.extensions["switchyard"].transaction() as db:
-        db.add(ColumnTransition(board_id=columns[source]["boardId"], from_column_id=columns[source]["id"],
-                                to_column_id=columns[target]["id"], requires_approval=True))
+        for a in ids:
+            for b in ids:
+                if a != b:
+                    db.add(ColumnTransition(board_id=board, from_column_id=a, to_column_id=b,
+                                            requires_approval=(a, b) == gated))
 
 
 def cards_url(project: dict[str, Any]) -> str:

@@ -121,7 +121,8 @@ def test_status(api: Api, project: dict[str, Any]) -> None:
 def test_a_card_made_through_the_project_api_is_readable_here(api: Api, project: dict[str, Any]) -> None:
     card = api.post(f"/api/projects/{project['id']}/cards", {"title": "From the board"}, expect=201)
 
-    assert api.get(f"/api/cards/{card['id']}") == card | {"columnName": "Backlog", "sessions": []}
+    assert api.get(f"/api/cards/{card['id']}") == card | {"columnName": "Backlog", "sessions": [],
+                                                          "cardTypeId": None, "fieldValues": []}
 
 
 @pytest.mark.parametrize("suffix", ["", "/status"])

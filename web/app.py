@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from orchestrator.agent_sessions import WAKE_FLAG
 from orchestrator.config import Settings
 from orchestrator.runtime import Runtime, build_runtime
-from web import api
+from web import api, ws
 from web.errors import register_error_handlers, validation_error_response
 from web.guards import check_request
 
@@ -60,6 +60,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> Switchyard
     app.teardown_request(_close_session)
     register_error_handlers(app)
     api.register(app)
+    ws.register(app)  # /api/ws, outside the OpenAPI document
     app.add_url_rule("/api/openapi.json", "openapi_json", lambda: app.api_doc)
     app.view_functions["openapi_json"].public = True  # type: ignore[attr-defined]
     return app

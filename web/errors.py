@@ -1,4 +1,9 @@
-"""The one place domain errors, validation failures and HTTP errors become responses."""
+"""The one place domain errors, validation failures and HTTP errors become responses.
+
+Each API dialect keeps its own error shape (DESIGN.md, "Errors per dialect"), chosen here by the
+request's path: native and /api/ext/v1 `{"error": {"code", "message"}}`, /tasks-api.php
+`{"success": false, "error", "code"}` with upper-case codes.
+"""
 
 from __future__ import annotations
 
@@ -16,9 +21,12 @@ from orchestrator.errors import (
     InvalidInput,
     NotFound,
     NotSupported,
+    RateLimited,
+    TooLarge,
     Unauthenticated,
     UpstreamError,
 )
+from web.v1.auth import is_team_path
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +36,8 @@ STATUS = {
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
+    TooLarge: 413,
+    RateLimited: 429,
     NotSupported: 501,
     UpstreamError: 502,
 }
@@ -43,8 +53,19 @@ HTTP_CODES = {
 }
 
 
+TASKS_API_PATH = "/tasks-api.php"
+# /tasks-api.php names these failures by its own codes (seed 003), whatever the cause.
+TASKS_API_CODES = {401: "UNAUTHORIZED", 429: "RATE_LIMITED"}
+
+
 def error_response(status: int, code: str, message: str) -> Response:
-    response = jsonify({"error": {"code": code, "message": message}})
+    if request.path == TASKS_API_PATH:
+        body = {"success": False, "error": message, "code": TASKS_API_CODES.get(status, code.upper())}
+    elif is_team_path(request.path):  # seed 004: {"error": "<code>", "message"}
+        body = {"error": code, "message": message}
+    else:
+        body = {"error": {"code": code, "message": message}}
+    response = jsonify(body)
     response.status_code = status
     return response
 
@@ -62,7 +83,9 @@ def validation_error_response(error: ValidationError) -> Response:
         return error_response(
             400, "invalid_body", "request body must be valid JSON sent as application/json"
         )
-    return error_response(400, "validation_error", describe_validation_error(error))
+    missing = any(item["type"] == "missing" for item in error.errors())
+    code = "missing_field" if missing and request.path == TASKS_API_PATH else "validation_error"
+    return error_response(400, code, describe_validation_error(error))
 
 
 def describe_validation_error(error: ValidationError) -> str:
@@ -82,7 +105,14 @@ def _body_is_not_json() -> bool:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(error: DomainError) -> Response:
-        return error_response(status_for(error), error.code, error.message)
+        response = error_response(status_for(error), error.code, error.message)
+        if isinstance(error, RateLimited):
+            response.headers["Retry-After"] = str(error.retry_after)
+        return response
+
+    @app.errorhandler(ValidationError)
+    def _validation(error: ValidationError) -> Response:  # a body a view parses itself
+        return validation_error_response(error)
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response:

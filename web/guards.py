@@ -16,6 +16,8 @@ from orchestrator import runtime_settings, users
 from orchestrator.access import ANONYMOUS, LOCAL
 from orchestrator.errors import Forbidden, Unauthenticated
 from web.context import db, runtime
+from web.ext.auth import authenticate_key_request, is_key_dialect
+from web.v1.auth import authenticate_team_request, is_team_path
 
 F = TypeVar("F", bound=Callable[..., object])
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -33,6 +35,12 @@ def check_request() -> None:
         _require_loopback_host()
     if request.method not in SAFE_METHODS or request.headers.get("Upgrade", "").lower() == "websocket":
         _require_same_origin()
+    if is_key_dialect(request.path):  # /api/ext/v1 and /tasks-api.php take `ak_` keys only
+        g.actor = authenticate_key_request()
+        return
+    if is_team_path(request.path):  # /api/v1 (seed 004) also takes `tb_` keys
+        g.actor = authenticate_team_request(auth_on, _authenticate)
+        return
     g.actor = _authenticate(auth_on)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -19,10 +19,11 @@ from workers.engines.base import (
     ProviderError,
     ToolCall,
     ToolResult,
+    ToolSpec,
     Usage,
     UserMessage,
 )
-from workers.tools import ALL_TOOLS, PLAN_TOOLS, Toolbox, ToolOutcome
+from workers.tools import ALL_TOOLS, PLAN_TOOLS, ToolOutcome
 
 
 class Recorder(Protocol):
@@ -34,6 +35,12 @@ class Recorder(Protocol):
     def on_text(self, delta: str) -> None: ...
     def take_pending_messages(self) -> list[str]: ...
     def cancel_requested(self) -> bool: ...
+
+
+class Tools(Protocol):
+    """Runs the model's tool calls: the built-in Toolbox, or a chat's own tools."""
+
+    def execute(self, call: ToolCall) -> ToolOutcome: ...
 
 
 @dataclass(frozen=True)
@@ -67,11 +74,12 @@ Pricer = Callable[[str, Usage], tuple[float, bool]]
 @dataclass
 class Agent:
     model: ModelClient
-    tools: Toolbox
+    tools: Tools
     recorder: Recorder
     limits: Limits
     price: Pricer
     plan_mode: bool = False
+    tool_specs: Sequence[ToolSpec] | None = None  # a chat's own tools; None: the built-in ones
     sleep: Callable[[float], None] = time.sleep
     turns: int = 0
     cost_usd: float = 0.0
@@ -99,7 +107,7 @@ class Agent:
             self._run_tool(call)
 
     def _ask_model(self) -> ModelReply:
-        tools = PLAN_TOOLS if self.plan_mode else ALL_TOOLS
+        tools = self.tool_specs if self.tool_specs is not None else PLAN_TOOLS if self.plan_mode else ALL_TOOLS
         for attempt in range(self.limits.max_retries + 1):
             try:
                 reply = self.model.complete(self.system, self.history, tools, self.recorder.on_text)

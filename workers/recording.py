@@ -15,7 +15,8 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import AgentMessage, AgentSession, Turn, publish, utcnow
+from models import AgentMessage, AgentSession, Turn, new_id, publish, utcnow
+from models.db import reading
 from workers.engines.base import (
     AssistantMessage,
     Message,
@@ -52,7 +53,7 @@ class SessionRecorder:
         self.cancel = cancel
         self.text_sink = text_sink
         self._last_poll = 0.0
-        with sessions() as db:
+        with reading(sessions) as db:
             row = db.get(AgentSession, session_id)
             assert row is not None
             self.project_id, self.card_id = row.project_id, row.card_id
@@ -67,13 +68,19 @@ class SessionRecorder:
         with self.sessions.begin() as db:
             self._message(db, "user", text)
 
-    def record_reply(self, reply: ModelReply, cost_usd: float, cost_known: bool) -> None:
+    def record_reply(self, reply: ModelReply, cost_usd: float, cost_known: bool, turn: bool = True) -> None:
+        """`turn=False` records only the content blocks: a CLI agent reports its tool calls as they
+        happen but its usage once per turn (codex), so the turn is recorded apart."""
         usage = reply.usage
         with self.sessions.begin() as db:
             if reply.message.text:
                 self._message(db, "assistant", reply.message.text)
             for call in reply.message.tool_calls:
                 self._message(db, "tool_call", "", tool_call_id=call.id, tool_name=call.name, tool_input=call.input)
+            if not turn:
+                db.execute(update(AgentSession).where(AgentSession.id == self.session_id)
+                           .values(**self._lease_values()))
+                return
             self.turn_count += 1
             if self.card_id:
                 db.add(Turn(
@@ -104,12 +111,22 @@ class SessionRecorder:
                           tool_call_id=call.id, tool_name=call.name, is_error=outcome.is_error)
             db.execute(update(AgentSession).where(AgentSession.id == self.session_id).values(**self._lease_values()))
 
+    def remember_engine_session(self, engine_session_id: str) -> None:
+        """A CLI agent's own session id, so a later run (plan approved, a person's message) resumes it."""
+        with self.sessions.begin() as db:
+            db.execute(update(AgentSession).where(AgentSession.id == self.session_id)
+                       .values(engine_session_id=engine_session_id))
+
     def on_text(self, delta: str) -> None:
         if self.text_sink is not None:
             self.text_sink(self.session_id, delta)
 
     def take_pending_messages(self) -> list[str]:
         """People's messages waiting for this session; delivered (and shown) from now on."""
+        with reading(self.sessions) as db:  # asked every turn; rarely true, so look first
+            if db.scalar(select(AgentMessage.id).where(AgentMessage.session_id == self.session_id,
+                                                       AgentMessage.delivered.is_(False)).limit(1)) is None:
+                return []
         with self.sessions.begin() as db:
             pending = db.scalars(
                 select(AgentMessage).where(AgentMessage.session_id == self.session_id,
@@ -117,6 +134,8 @@ class SessionRecorder:
             ).all()
             for message in pending:
                 message.delivered = True
+                # Its place in the conversation (load_history's order) is where the model sees it.
+                message.seq = self._next_seq(db)
             return [m.text for m in pending]
 
     def cancel_requested(self) -> bool:
@@ -126,18 +145,26 @@ class SessionRecorder:
         now = time.monotonic()
         if now - self._last_poll >= CANCEL_POLL_SECONDS:
             self._last_poll = now
-            with self.sessions() as db:
+            with reading(self.sessions) as db:
                 if db.scalar(select(AgentSession.cancel_requested).where(AgentSession.id == self.session_id)):
                     self.cancel.set()
         return self.cancel.is_set()
 
     # Helpers -------------------------------------------------------------------------------------
 
+    def _next_seq(self, db: Session) -> int:
+        """A person's message (add_person_message) may have taken the next seq since the last
+        write; rows this transaction has not flushed yet are counted in self.seq."""
+        with db.no_autoflush:
+            latest = db.scalar(select(func.max(AgentMessage.seq)).where(AgentMessage.session_id == self.session_id))
+        self.seq = max(self.seq, latest or 0) + 1
+        return self.seq
+
     def _message(self, db: Session, kind: str, text: str, **fields: Any) -> None:
-        self.seq += 1
-        message = AgentMessage(session_id=self.session_id, seq=self.seq, kind=kind, text=text, **fields)
-        db.add(message)
-        db.flush()
+        self._next_seq(db)
+        message = AgentMessage(id=new_id("msg"), session_id=self.session_id, seq=self.seq, kind=kind, text=text,
+                               **fields)
+        db.add(message)  # no flush: the id is ours, so the rows go in together at commit
         publish(db, "message.created", self.project_id,
                 {"sessionId": self.session_id, "messageId": message.id, "seq": self.seq, "kind": kind},
                 self.card_id)

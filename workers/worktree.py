@@ -26,6 +26,10 @@ class WorktreeError(RuntimeError):
     """A git operation on a worktree failed; the message is git's own explanation."""
 
 
+# What git work on a card can raise: callers that must not fail on it (clean-up) catch these.
+GIT_ERRORS = (git.GitCommandError, git.InvalidGitRepositoryError, git.NoSuchPathError, WorktreeError)
+
+
 @dataclass(frozen=True)
 class Worktree:
     path: Path
@@ -46,7 +50,7 @@ def ensure_worktree(
             else:
                 repo.git.worktree("add", "-b", branch, str(path), base_branch)
         except git.GitCommandError as exc:
-            raise WorktreeError(_git_message(exc)) from None
+            raise WorktreeError(git_message(exc)) from None
         copy_included_files(Path(repo_path), path, include or [])
     return Worktree(path=path, branch=branch, base_commit=fork_point(path, base_branch))
 
@@ -119,14 +123,15 @@ def diff(path: Path, base_branch: str) -> dict[str, object]:
 
 
 def remove_worktree(repo_path: str, path: Path, force: bool = False) -> None:
-    if not path.exists():
-        return
     repo = git.Repo(repo_path)
+    if not path.exists():  # removed by hand: forget it, or git keeps its branch checked out
+        repo.git.worktree("prune")
+        return
     args = ["remove", *(["--force"] if force else []), str(path)]
     try:
         repo.git.worktree(*args)
     except git.GitCommandError as exc:
-        raise WorktreeError(_git_message(exc)) from None
+        raise WorktreeError(git_message(exc)) from None
 
 
 def is_merged(repo_path: str, branch: str, base_branch: str) -> bool:
@@ -185,6 +190,6 @@ def _line_count(path: Path) -> int:
         return 0
 
 
-def _git_message(exc: git.GitCommandError) -> str:
+def git_message(exc: git.GitCommandError) -> str:
     stderr = exc.stderr if isinstance(exc.stderr, str) else ""
     return stderr.strip().removeprefix("stderr: ").strip("'\n ") or str(exc)

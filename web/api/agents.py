@@ -9,6 +9,7 @@ from flask_openapi3 import APIBlueprint, Tag
 from models import AgentMessage, AgentSession, iso
 from orchestrator import agent_sessions, boards, cards
 from orchestrator.access import require_project
+from orchestrator.card_summary import card_summary
 from orchestrator.errors import NotFound
 from orchestrator.prompts import compose_prompt
 from web.context import actor, db
@@ -130,6 +131,19 @@ def retry(path: ProjectCardPath):  # type: ignore[no-untyped-def]
 def relaunch(path: ProjectCardPath):  # type: ignore[no-untyped-def]
     agent_sessions.relaunch(db(), _card(path, "editor"))
     return no_content()
+
+
+@bp.post("/cards/<cardId>/agent/relay")
+def relay(path: ProjectCardPath):  # type: ignore[no-untyped-def]
+    """A fresh session in the card's column, told what the earlier sessions did."""
+    agent_sessions.relay(db(), _card(path, "editor"))
+    return no_content()
+
+
+@bp.post("/cards/<cardId>/summary")
+def summary(path: ProjectCardPath):  # type: ignore[no-untyped-def]
+    """A readable account of the card's agent work, from the records (no model is asked)."""
+    return ok({"summary": card_summary(db(), _card(path))})
 
 
 @bp.get("/cards/<cardId>/prompt-preview")

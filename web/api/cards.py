@@ -11,7 +11,7 @@ from sqlalchemy import Row
 
 from models import PRIORITY_NAMES, Card
 from models.base import raw_iso
-from orchestrator import cards, pipeline
+from orchestrator import card_git, card_views, cards, pipeline
 from orchestrator.usage import EMPTY
 from web.context import actor, db
 from web.responses import created, iso, no_content, ok
@@ -22,6 +22,7 @@ from web.schemas.cards import (
     CardMove,
     CardUpdate,
     DeleteQuery,
+    MergeBody,
     PipelineBody,
 )
 from web.schemas.common import ProjectCardPath, ProjectPath
@@ -89,7 +90,8 @@ def card_json(card: Card, active: bool, usage: dict[str, Any] | None) -> dict[st
 
 def one_card_json(card: Card) -> dict[str, Any]:
     extras = cards.card_extras(db(), card.project_id, {card.id})
-    return card_json(card, card.id in extras["active"], extras["usage"].get(card.id))
+    unread = card.id in card_views.unread_card_ids(db(), actor(), card.project_id, {card.id})
+    return {**card_json(card, card.id in extras["active"], extras["usage"].get(card.id)), "unread": unread}
 
 
 @bp.get("/cards")
@@ -99,7 +101,11 @@ def list_cards(path: ProjectPath, query: CardListQuery):  # type: ignore[no-unty
                             query.includeArchived)
     extras = cards.card_extras(session, path.projectId)
     active, usage = extras["active"], extras["usage"]
-    return ok(summaries_json(rows, active, usage))
+    summaries = summaries_json(rows, active, usage)
+    unread = card_views.unread_card_ids(session, actor(), path.projectId)
+    for summary in summaries:
+        summary["unread"] = summary["id"] in unread
+    return ok(summaries)
 
 
 @bp.post("/cards")
@@ -122,6 +128,13 @@ def update_card(path: ProjectCardPath, body: CardUpdate):  # type: ignore[no-unt
 @bp.delete("/cards/<cardId>")
 def delete_card(path: ProjectCardPath, query: DeleteQuery):  # type: ignore[no-untyped-def]
     cards.delete_card(db(), actor(), path.projectId, path.cardId, query.force)
+    return no_content()
+
+
+@bp.post("/cards/<cardId>/view")
+def view_card(path: ProjectCardPath):  # type: ignore[no-untyped-def]
+    """Mark the card viewed by the caller: it shows as unread again once it changes."""
+    card_views.mark_card_viewed(db(), actor(), path.projectId, path.cardId)
     return no_content()
 
 
@@ -166,6 +179,12 @@ def put_pipeline(path: ProjectCardPath, body: PipelineBody):  # type: ignore[no-
     steps = [step.model_dump() for step in body.steps]
     card = pipeline.set_pipeline(db(), actor(), path.projectId, path.cardId, steps)
     return ok({"steps": pipeline.pipeline_steps(db(), card), "custom": card.pipeline is not None})
+
+
+@bp.post("/cards/<cardId>/merge")
+def merge_card(path: ProjectCardPath, body: MergeBody):  # type: ignore[no-untyped-def]
+    """Merge the card's branch into the base branch in the project's own checkout (a person's act)."""
+    return ok(card_git.merge_card(db(), actor(), path.projectId, path.cardId, body.strategy))
 
 
 @bp.get("/cards/<cardId>/diff")

@@ -10,6 +10,7 @@ from models import Column
 from orchestrator import boards
 from web.context import actor, db
 from web.responses import created, iso, no_content, ok
+from web.schemas.cards import DeleteQuery
 from web.schemas.columns import ColumnCreate, ColumnListQuery, ColumnUpdate
 from web.schemas.common import ProjectColumnPath, ProjectPath, ReorderBody
 
@@ -73,4 +74,11 @@ def update_column(path: ProjectColumnPath, body: ColumnUpdate):  # type: ignore[
 @bp.delete("/columns/<columnId>")
 def delete_column(path: ProjectColumnPath):  # type: ignore[no-untyped-def]
     boards.delete_column(db(), actor(), path.projectId, path.columnId)
+    return no_content()
+
+
+@bp.post("/columns/<columnId>/clean-all")
+def clean_column(path: ProjectColumnPath, query: DeleteQuery):  # type: ignore[no-untyped-def]
+    """Delete every card in the column, as deleting each card would (`force` as there)."""
+    boards.clean_column(db(), actor(), path.projectId, path.columnId, query.force)
     return no_content()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_openapi3 import APIBlueprint, Tag
 
-from orchestrator import runtime_settings
+from orchestrator import oidc, runtime_settings
 from web.context import db
 from web.guards import public
 from web.responses import ok
@@ -25,7 +25,7 @@ def auth_status():  # type: ignore[no-untyped-def]
     return ok(
         {
             "authEnabled": runtime_settings.auth_enabled(session),
-            "oidcEnabled": False,
+            "oidcEnabled": oidc.is_configured(session),
             "hasUsers": runtime_settings.has_users(session),
         }
     )

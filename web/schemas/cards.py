@@ -61,6 +61,11 @@ class CardListQuery(BaseModel):
 
 
 class DeleteQuery(BaseModel):
-    force: bool = False
+    force: bool = Field(False, description="delete a worktree with uncommitted changes, and an unmerged branch")
+
+
+class MergeBody(Body):
+    strategy: Literal["merge", "squash", "rebase"] = Field(
+        description="merge: a merge commit; squash: one commit; rebase: replay onto the base, then fast-forward")
 
 
