@@ -1,6 +1,6 @@
 """Benchmark: 200 WebSocket clients on one project while 1,000 card moves go through the API.
 
-    .venv/bin/python bench/ws_fanout.py [--clients 200] [--moves 1000]
+    .venv/bin/python bench/ws_fanout.py [--clients 200] [--moves 1000] [--rate MOVES_PER_SECOND]
 
 What it does:
 1. makes a temporary data directory and git repository, and seeds a project (Kanban Default
@@ -11,7 +11,7 @@ What it does:
    do not compete with the measurement; they ask for permessage-deflate as browsers do, and the
    server declines it) and subscribes each to the project;
 4. the main process moves every card Backlog -> Done through PATCH .../move, one request after the
-   other on one keep-alive connection, noting when each response has been read;
+   other on one keep-alive connection (or paced with --rate), noting when each response was read;
 5. each client notes when the card's `card.moved` arrived: the kernel's receive timestamp of the
    data (SO_TIMESTAMPNS), so a client process the busy machine left waiting does not count as
    server latency. Latency = arrival - REST response read (both wall clock, one machine), over
@@ -64,6 +64,8 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--moves", type=int, default=1000)
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="moves per second (default 0: each as soon as the last one answered)")
     return parser.parse_args()
 
 
@@ -99,7 +101,7 @@ def measure(server_pid: int, url: str, project_id: str, done_id: str, card_ids: 
         raise SystemExit(status)
     rss_connected = worker_rss(server_pid)
     cpu_before = worker_cpu(server_pid)
-    sent, rest = move_all(url, project_id, done_id, card_ids)
+    sent, rest = move_all(url, project_id, done_id, card_ids, args.rate)
     received: list[tuple[str, float]] = parent.recv() if parent.poll(300) else []
     cpu_per_move = (worker_cpu(server_pid) - cpu_before) / len(card_ids)
     rss_after = worker_rss(server_pid)
@@ -110,14 +112,19 @@ def measure(server_pid: int, url: str, project_id: str, done_id: str, card_ids: 
     return report(sent, received, rest, args, (rss_before, rss_connected, rss_after, rss_left))
 
 
-def move_all(url: str, project_id: str, done_id: str, card_ids: list[str]) -> tuple[dict[str, float], list[float]]:
-    """Move every card to Done (the last Backlog card first, so no other card shifts); returns
-    when (wall clock) each response was read, by card id, and each request's latency."""
+def move_all(url: str, project_id: str, done_id: str, card_ids: list[str],
+             rate: float) -> tuple[dict[str, float], list[float]]:
+    """Move every card to Done (the last Backlog card first, so no other card shifts), at `rate`
+    moves per second if given; returns when (wall clock) each response was read, by card id,
+    and each request's latency."""
     address = urlsplit(url)
     connection = http.client.HTTPConnection(address.hostname, address.port, timeout=30)
     body = json.dumps({"columnId": done_id})
     sent, latencies = {}, []
-    for card_id in reversed(card_ids):
+    begin = time.monotonic()
+    for number, card_id in enumerate(reversed(card_ids)):
+        if rate:
+            time.sleep(max(begin + number / rate - time.monotonic(), 0.0))
         started = time.monotonic()
         connection.request("PATCH", f"/api/projects/{project_id}/cards/{card_id}/move", body,
                            {"Content-Type": "application/json"})
@@ -135,7 +142,8 @@ def report(sent: dict[str, float], received: list[tuple[str, float]], rest: list
            args: argparse.Namespace, rss: tuple[int, ...]) -> int:
     latencies = [max(at - sent[card_id], 0.0) for card_id, at in received if card_id in sent]
     expected = len(sent) * args.clients
-    print(f"{args.clients} clients, {len(sent)} moves: {len(latencies)} of {expected} card.moved delivered")
+    pace = f"{args.rate:g} moves/s" if args.rate else "back to back"
+    print(f"{args.clients} clients, {len(sent)} moves ({pace}): {len(latencies)} of {expected} card.moved delivered")
     if latencies:
         print(f"REST response -> client receipt: p50 {percentile(latencies, 50):.1f} ms, "
               f"p99 {percentile(latencies, 99):.1f} ms, max {max(latencies) * 1000:.1f} ms")
@@ -147,7 +155,7 @@ def report(sent: dict[str, float], received: list[tuple[str, float]], rest: list
         print(f"  per move, first client: p50 {percentile(first, 50):.1f} ms, p99 {percentile(first, 99):.1f} ms; "
               f"first to last client: p50 {percentile(spread, 50):.1f} ms, p99 {percentile(spread, 99):.1f} ms")
     print(f"PATCH .../move itself: p50 {percentile(rest, 50):.1f} ms, p99 {percentile(rest, 99):.1f} ms, "
-          f"{len(rest) / sum(rest):.0f} moves/s")
+          f"{len(rest) / sum(rest):.0f}/s one after the other")
     before, connected, after, left = (value / 1024 for value in rss)
     print(f"server worker RSS: {before:.1f} MiB before, {connected:.1f} MiB with the clients connected, "
           f"{after:.1f} MiB after the moves, {left:.1f} MiB once they left")
