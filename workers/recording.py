@@ -154,10 +154,15 @@ class SessionRecorder:
 
     def _next_seq(self, db: Session) -> int:
         """A person's message (add_person_message) may have taken the next seq since the last
-        write; rows this transaction has not flushed yet are counted in self.seq."""
-        with db.no_autoflush:
-            latest = db.scalar(select(func.max(AgentMessage.seq)).where(AgentMessage.session_id == self.session_id))
-        self.seq = max(self.seq, latest or 0) + 1
+        write, so the first message of each transaction looks, and the rest count on from there
+        (one query per transaction, not per content block). Unflushed rows are in self.seq."""
+        if db.info.get("seq_synced_for") != self.session_id:
+            with db.no_autoflush:
+                latest = db.scalar(select(func.max(AgentMessage.seq))
+                                   .where(AgentMessage.session_id == self.session_id))
+            self.seq = max(self.seq, latest or 0)
+            db.info["seq_synced_for"] = self.session_id
+        self.seq += 1
         return self.seq
 
     def _message(self, db: Session, kind: str, text: str, **fields: Any) -> None:
