@@ -197,6 +197,8 @@ def resolve_credential(
         return ResolvedCredential(level=chosen[0], engine=engine or ENGINE_FOR_PROVIDER[credential.provider],
                                   secret=secret, base_url=credential.base_url, model=credential.model,
                                   credential_id=credential.id)
+    if engine == "command":  # a team agent's own command needs no key; it gets none
+        return ResolvedCredential(level="none", engine="command", secret="")
     from_env = environment_choice(engine, env_keys)
     if from_env is None:
         checked = ", ".join(f"the {level}" for level, _ in levels[:-1])

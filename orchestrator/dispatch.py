@@ -25,6 +25,7 @@ from orchestrator.errors import DomainError
 from orchestrator.pricing import cost_of
 from orchestrator.prompts import compose_prompt
 from orchestrator.runtime import Runtime
+from orchestrator.team import execution as team_execution
 from orchestrator.usage import usage_where
 from workers import worktree
 from workers.agent import Agent, Limits, Outcome, Pricer
@@ -34,6 +35,7 @@ from workers.engines.base import Message, ModelClient, Usage, UserMessage
 from workers.engines.claude_code import ClaudeCode
 from workers.engines.cli import CLI_ENGINES, CliRun, EngineBase, run_cli
 from workers.engines.codex import Codex
+from workers.engines.command import COMMAND_ENGINES, CommandRun, run_command_agent
 from workers.paths import slugify
 from workers.recording import SessionRecorder, load_history
 from workers.tools import Toolbox
@@ -56,6 +58,7 @@ class Prepared:
     plan_mode: bool
     limits: Limits
     engine_session_id: str | None = None  # a CLI agent's own session, resumed by the next run
+    command: tuple[str, str] | None = None  # a team `custom` agent's (name, command_template)
 
 
 class SessionFailed(Exception):
@@ -104,8 +107,9 @@ def prepare(runtime: Runtime, session_id: str, owner: str) -> Prepared | None:
             credential = resolve_credential(db, runtime.keyring, env_keys, card, column, project)
         except DomainError as exc:
             raise SessionFailed(exc.code, exc.message) from None
-        if credential.engine not in (*API_ENGINES, *CLI_ENGINES):
+        if credential.engine not in (*API_ENGINES, *CLI_ENGINES, *COMMAND_ENGINES):
             raise SessionFailed("engine_not_available", f"the {credential.engine} engine is not available yet")
+        command = _agent_command(db, card) if credential.engine in COMMAND_ENGINES else None
         slug = f"{card.short_id}-{slugify(card.title)}"
         branch = card.branch or f"switchyard/{slug}"
         path = Path(card.worktree_path) if card.worktree_path else settings.data_dir / "worktrees" / project.id / slug
@@ -137,7 +141,7 @@ def prepare(runtime: Runtime, session_id: str, owner: str) -> Prepared | None:
     return Prepared(session_id=session_id, card_id=card.id, credential=credential, model=model, worktree=tree.path,
                     base_branch=base_branch, commit_message=commit_message, system=prompt.system,
                     first_message=None if history else prompt.user, history=history, plan_mode=plan_mode,
-                    limits=limits, engine_session_id=engine_session_id)
+                    limits=limits, engine_session_id=engine_session_id, command=command)
 
 
 def finish(runtime: Runtime, session_id: str, outcome: Outcome, prepared: Prepared | None = None) -> None:
@@ -198,6 +202,8 @@ def _run_engine(runtime: Runtime, prepared: Prepared, recorder: SessionRecorder,
 
     if prepared.credential.engine in CLI_ENGINES:
         return run_cli(*_cli_run(runtime, prepared, recorder, price))
+    if prepared.command is not None:
+        return run_command_agent(_command_run(runtime, prepared), recorder)
     agent = Agent(model=_client(prepared), tools=_toolbox(runtime, prepared, cancel), recorder=recorder,
                   limits=prepared.limits, plan_mode=prepared.plan_mode, price=price)
     return agent.run(prepared.system, prepared.history)
@@ -217,6 +223,28 @@ def _cli_run(runtime: Runtime, prepared: Prepared, recorder: SessionRecorder,
     if claude:
         return run, ClaudeCode(recorder, price, prepared.plan_mode)
     return run, Codex(recorder, price, prepared.plan_mode, home, prepared.model)
+
+
+def _agent_command(db: Session, card: Card) -> tuple[str, str]:
+    """Only a team's `custom` agent has a command; a column cannot name one."""
+    runner = team_execution.runner_for(db, card)
+    if runner is None:
+        raise SessionFailed("bad_config", "the command engine runs a team agent's command_template; "
+                                          "this card has no byok team agent")
+    if not runner.command_template:
+        raise SessionFailed("bad_config", f"agent {runner.name!r} has no command_template: a project owner "
+                                          f"or editor sets one with PUT /api/v1/agents/{runner.name}/config")
+    return runner.name, runner.command_template
+
+
+def _command_run(runtime: Runtime, prepared: Prepared) -> CommandRun:
+    assert prepared.command is not None
+    credential, user = prepared.credential, next((m.text for m in prepared.history if isinstance(m, UserMessage)), "")
+    return CommandRun(template=prepared.command[1], agent_name=prepared.command[0], worktree=prepared.worktree,
+                      home=runtime.settings.data_dir / "cli-homes" / prepared.card_id, api_key=credential.secret,
+                      base_url=credential.base_url, model=prepared.model, prompt=f"{prepared.system}\n\n{user}",
+                      plan_mode=prepared.plan_mode, limits=prepared.limits,
+                      max_output=runtime.settings.agents.max_command_output)
 
 
 def _client(prepared: Prepared) -> ModelClient:

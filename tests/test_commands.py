@@ -55,7 +55,7 @@ def test_cancel_stops_a_running_command(tmp_path: Path, env: dict[str, str]) -> 
     cancel = threading.Event()
     threading.Timer(0.3, cancel.set).start()
     started = time.monotonic()
-    result = run_command("sleep 30", tmp_path, timeout=60, max_output=1000, env=env, cancel=cancel)
+    result = run_command("sleep 30", tmp_path, timeout=60, max_output=1000, env=env, cancel=cancel.is_set)
     assert result.cancelled
     assert time.monotonic() - started < 5
 

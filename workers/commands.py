@@ -10,6 +10,7 @@ import subprocess
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,14 +43,16 @@ def run_command(
     timeout: float,
     max_output: int,
     env: dict[str, str],
-    cancel: threading.Event | None = None,
+    cancel: Callable[[], bool] | None = None,
+    stdin: str | None = None,
 ) -> CommandResult:
-    """Run `command` with bash; kill its whole process group on timeout or cancel."""
+    """Run `command` with bash; kill its whole process group on timeout or when `cancel()` says so.
+    `stdin`, when given, is written on a thread (a large prompt must not block the poll loop)."""
     process = subprocess.Popen(
         ["bash", "-c", command],
         cwd=cwd,
         env=env,
-        stdin=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -57,10 +60,12 @@ def run_command(
     collector = _CappedOutput(max_output)
     reader = threading.Thread(target=collector.drain, args=(process.stdout,), daemon=True)
     reader.start()
+    if stdin is not None:
+        threading.Thread(target=_feed, args=(process, stdin), daemon=True).start()
     deadline = time.monotonic() + timeout
     timed_out = cancelled = False
     while process.poll() is None:
-        if cancel is not None and cancel.is_set():
+        if cancel is not None and cancel():
             cancelled = True
         elif time.monotonic() > deadline:
             timed_out = True
@@ -77,6 +82,15 @@ def run_command(
         cancelled=cancelled,
         cut_bytes=collector.cut,
     )
+
+
+def _feed(process: subprocess.Popen[bytes], text: str) -> None:
+    assert process.stdin is not None
+    try:
+        process.stdin.write(text.encode())
+        process.stdin.close()
+    except OSError:  # it exited without reading everything; its exit code says why
+        pass
 
 
 def kill_group(process: subprocess.Popen[bytes]) -> None:

@@ -150,7 +150,8 @@ class Toolbox:
 
     def _tool_run_command(self, args: dict[str, Any]) -> ToolOutcome:
         timeout = min(float(args.get("timeout") or self.command_timeout), self.max_command_timeout)
-        result = run_command(_text(args, "command"), self.root, timeout, self.max_output, self.env, self.cancel)
+        cancelled = self.cancel.is_set if self.cancel is not None else None
+        result = run_command(_text(args, "command"), self.root, timeout, self.max_output, self.env, cancelled)
         if result.timed_out:
             return ToolOutcome(f"{result.output}\n[command timed out after {timeout:g} s and was killed]", True)
         if result.cancelled:
