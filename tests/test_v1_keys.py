@@ -104,3 +104,29 @@ def test_a_viewer_reads_but_does_not_change(api: Api, users: Users, repo: Path) 
     assert viewer.post("/api/v1/tasks", {"title": "No"}, headers=header, expect=403)["error"] == "forbidden"
     assert viewer.post("/api/v1/agents", {"name": "x"}, headers=header, expect=403)["error"] == "forbidden"
     assert viewer.post("/api/v1/workspace/user-tasks", {"title": "x"}, headers=header, expect=403)
+
+
+def test_audit_log_records_key_use_refusals_and_logout(api: Api, repo: Path, caplog: Any) -> None:
+    workspace = make_workspace(api, repo)["id"]
+    made = api.post("/api/keys", {"workspace_id": workspace, "agent_name": "builder"}, expect=201)
+    mine = api.post("/api/keys", {"workspace_id": workspace}, expect=201)
+    builder, person = api.as_user(made["key"]), api.as_user(mine["key"])
+    builder.get("/api/v1/tasks")
+    builder.get("/api/v1/tasks")  # within the minute: counted once
+    api.delete(f"/api/keys/{made['id']}", expect=200)
+    builder.get("/api/v1/tasks", expect=401)
+    person.post("/api/auth/logout")
+    person.get("/api/v1/tasks", expect=401)
+    api.as_user("tb_wsdeadbeef_sk_unknown").get("/api/v1/tasks", expect=401)
+
+    logs = api.get("/api/v1/audit-logs", headers={"X-Workspace-Id": workspace})
+    actions = [(log["action"], log["detail"].get("key_id")) for log in reversed(logs)]
+    assert actions.count(("key.used", made["id"])) == 1
+    refused = [log for log in logs if log["action"] == "auth.failed"]
+    assert {(log["detail"]["key_id"], log["detail"]["reason"]) for log in refused} == {
+        (made["id"], "revoked"), (mine["id"], "revoked")}
+    assert ("auth.logout", mine["id"]) in actions and ("key.revoked", made["id"]) in actions
+    # an unknown key has no workspace: the service log names the address, never the secret
+    assert "refused an unknown tb_ key" in caplog.text and "unknown" not in str(refused)
+    assert "tb_wsdeadbeef_sk_unknown" not in caplog.text
+    assert made["key"] not in str(logs) and mine["key"] not in str(logs)

@@ -4,6 +4,7 @@ after 7 days without use, a sliding window). Stored and found like every API key
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,6 +21,7 @@ from orchestrator.security import Keyring, random_token
 from orchestrator.team import audit
 from orchestrator.users import actor_for_user
 
+log = logging.getLogger(__name__)
 KEY_PREFIX = "tb_"
 USER_KEY_IDLE = timedelta(days=7)
 TOUCH_GRANULARITY = timedelta(seconds=60)
@@ -76,6 +78,8 @@ def revoke_own_key(session: Session, grant: TeamGrant) -> None:
     key = session.get(ApiKey, grant.key_id)
     if key is not None and key.agent_name is None:
         key.revoked_at = utcnow()
+    audit.record(session, grant.project_id, "auth.logout", grant.agent_name or _name(grant.actor),
+                 key_id=grant.key_id, key_revoked=key is not None and key.agent_name is None)
 
 
 def key_json(key: ApiKey) -> dict[str, Any]:
@@ -94,6 +98,8 @@ def authenticate(session: Session, secret: str) -> TeamGrant:
     if key is None or owner is None or key.project_id is None:
         raise Unauthenticated("the API key is not valid, has expired or has been revoked", code="invalid_key")
     if key.last_used_at is None or now - key.last_used_at > TOUCH_GRANULARITY:
+        # Once a minute at most, like last_used_at itself: a busy agent must not flood the log.
+        audit.record(session, key.project_id, "key.used", key.agent_name or _name(owner), key_id=key.id)
         key.last_used_at = now
         if key.agent_name is None:
             key.expires_at = now + USER_KEY_IDLE
@@ -102,6 +108,28 @@ def authenticate(session: Session, secret: str) -> TeamGrant:
     else:
         actor = owner
     return TeamGrant(key.id, key.project_id, key.agent_name, actor)
+
+
+def record_refusal(session: Session, secret: str, address: str | None) -> None:
+    """A refused `tb_` key, in its own transaction (the request's rolls back). A known key that
+    was revoked or expired goes to its workspace's audit log; an unknown one has no workspace,
+    so only the service log hears of it, by address and never by secret."""
+    key = find_key(session, secret, "tb") if secret.startswith(KEY_PREFIX) else None
+    if key is None or key.project_id is None:
+        log.warning("refused an unknown tb_ key from %s", address or "an unknown address")
+        return
+    if key.revoked_at is not None:
+        reason = "revoked"
+    elif key.expires_at is not None and key.expires_at <= utcnow():
+        reason = "expired"
+    else:
+        reason = "owner_gone"
+    audit.record(session, key.project_id, "auth.failed", key.agent_name or key.name, key_id=key.id,
+                 reason=reason, address=address)
+
+
+def _name(actor: Actor) -> str:
+    return actor.name or actor.user_id or "local"
 
 
 def _owner(session: Session, key: ApiKey) -> Actor | None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from flask import Flask, Response, current_app, g, request
 
 from orchestrator.access import Actor
-from orchestrator.errors import RateLimited
+from orchestrator.errors import RateLimited, Unauthenticated
 from orchestrator.rate_limits import RateLimiter, Usage
 from orchestrator.team import keys
 from orchestrator.team.keys import TeamGrant
@@ -34,11 +34,24 @@ def authenticate_team_request(auth_on: bool, fallback: Callable[[bool], Actor]) 
     """The caller's actor; a `tb_` key also fixes the workspace (`g.team_grant`)."""
     header = request.headers.get("Authorization", "")
     secret = header[7:].strip() if header.lower().startswith("bearer ") else ""
-    grant = keys.authenticate(db(), secret) if secret.startswith(keys.KEY_PREFIX) else None
+    grant = _grant(secret) if secret.startswith(keys.KEY_PREFIX) else None
     g.team_grant = grant
     actor = grant.actor if grant is not None else fallback(auth_on)
     _count(grant, actor)
     return actor
+
+
+def _grant(secret: str) -> TeamGrant:
+    """Authentication is the request's first use of its session, so on a refusal nothing is lost
+    by rolling it back and committing the audit row alone (the error answer would roll it back)."""
+    session = db()
+    try:
+        return keys.authenticate(session, secret)
+    except Unauthenticated:
+        session.rollback()
+        keys.record_refusal(session, secret, request.remote_addr)
+        session.commit()
+        raise
 
 
 def team_grant() -> TeamGrant | None:
