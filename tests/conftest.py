@@ -1,7 +1,9 @@
 """Shared fixtures: real databases, real git repositories, real servers.
 
 The database is a fresh SQLite file per test (copied from one migrated template), or, when
-SWITCHYARD_TEST_DATABASE_URL is set, that PostgreSQL database emptied before each test.
+SWITCHYARD_TEST_DATABASE_URL is set, that PostgreSQL database emptied before each test. Under
+pytest-xdist each worker gets a database of its own beside it (`test_gw0`, `test_gw1`, …), made
+on first use, so workers never empty each other's tables.
 """
 
 from __future__ import annotations
@@ -21,14 +23,23 @@ from typing import Any
 import pytest
 import requests
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 
 from models import Base, make_engine
 from models.migrate import upgrade
 from orchestrator.config import Settings, load_settings
 from web import create_app
 
-PG_URL = os.environ.get("SWITCHYARD_TEST_DATABASE_URL", "")
+
+def _worker_url(url: str) -> str:
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    base = make_url(url)
+    return base.set(database=f"{base.database}_{worker}").render_as_string(hide_password=False)
+
+
+PG_URL = _worker_url(os.environ.get("SWITCHYARD_TEST_DATABASE_URL", ""))
 PROVIDER_ENV = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "ANTHROPIC_BASE_URL", "OPENAI_BASE_URL")
 
 
@@ -49,6 +60,7 @@ def _no_provider_keys(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="session")
 def _template_db(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
     if PG_URL:
+        _create_postgres_database(PG_URL)
         upgrade(PG_URL)
         return None
     path = tmp_path_factory.mktemp("template") / "switchyard.db"
@@ -65,6 +77,20 @@ def database_url(tmp_path: Path, _template_db: Path | None) -> str:
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(_template_db, target)  # type: ignore[arg-type]
     return f"sqlite:///{target}"
+
+
+def _create_postgres_database(url: str) -> None:
+    """The worker's own database, made through the server's `postgres` database when missing."""
+    target = make_url(url)
+    admin = make_engine(target.set(database="postgres").render_as_string(hide_password=False))
+    try:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                 {"name": target.database})
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        admin.dispose()
 
 
 def _empty_postgres(url: str) -> None:

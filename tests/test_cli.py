@@ -17,9 +17,7 @@ import requests
 from alembic.script import ScriptDirectory
 
 from models.migrate import alembic_config
-from tests.conftest import free_port, start_server, stop_server
-
-PG_URL = os.environ.get("SWITCHYARD_TEST_DATABASE_URL", "")
+from tests.conftest import PG_URL, free_port, start_server, stop_server
 
 
 @pytest.fixture(autouse=True)
