@@ -28,6 +28,7 @@ from orchestrator import history
 from orchestrator.access import Actor, require_in_project, visible_projects
 from orchestrator.cards import move_card
 from orchestrator.errors import Conflict, InvalidInput
+from orchestrator.notifications import notify
 
 WAITING = "approval_waiting"  # the history action that marks the start of a wait
 
@@ -55,6 +56,8 @@ def advance(session: Session, actor: Actor, card: Card, column_id: str) -> None:
     publish(session, "approval.waiting", card.project_id, {
         "kind": "advance", "cardId": card.id, "fromColumnId": card.column_id, "toColumnId": column_id,
     }, card.id)
+    notify(session, "approvalWaiting", card, "the card is waiting for your approval to advance",
+           toColumnId=column_id)
 
 
 def approve_auto(session: Session, actor: Actor, project_id: str, card_id: str) -> Card:

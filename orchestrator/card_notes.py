@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from models import Card, Comment, Todo, publish, utcnow
 from orchestrator.access import Actor
 from orchestrator.errors import NotFound
+from orchestrator.notifications import notify
 from orchestrator.ordering import apply_order
 from orchestrator.runtime import Runtime
 
@@ -28,6 +29,8 @@ def add_comment(session: Session, actor: Actor, card: Card, body: str, author_na
     session.add(comment)
     session.flush()
     publish(session, "comment.created", card.project_id, {"cardId": card.id, "commentId": comment.id}, card.id)
+    notify(session, "commentAdded", card, f"{comment.author_name or 'someone'} commented: {body[:200]}",
+           commentId=comment.id)
     return comment
 
 

@@ -22,6 +22,7 @@ from orchestrator.card_notes import AgentBoard
 from orchestrator.chat_sessions import run_chat_session, session_kind
 from orchestrator.credentials import ResolvedCredential, resolve_credential
 from orchestrator.errors import DomainError
+from orchestrator.notifications import notify
 from orchestrator.pricing import cost_of
 from orchestrator.prompts import compose_prompt
 from orchestrator.runtime import Runtime
@@ -164,6 +165,7 @@ def finish(runtime: Runtime, session_id: str, outcome: Outcome, prepared: Prepar
         row.diff_stats = stats or row.diff_stats
         row.cancel_requested = False
         set_status(db, row, outcome.status)
+        _notify_outcome(db, row, outcome)
         if outcome.status == "awaiting_plan_approval":
             publish(db, "plan.submitted", row.project_id, {"sessionId": row.id, "cardId": row.card_id}, row.card_id)
             publish(db, "approval.waiting", row.project_id,
@@ -175,6 +177,21 @@ def finish(runtime: Runtime, session_id: str, outcome: Outcome, prepared: Prepar
                      "error": {"code": outcome.error_code, "message": outcome.error_message}
                      if outcome.error_code else None}, row.card_id)
     log.info("session_id=%s ended: %s %s", session_id, outcome.status, outcome.error_code or "")
+
+
+NOTIFIED_OUTCOMES = {"completed": ("sessionCompleted", "the agent's session completed"),
+                     "failed": ("sessionFailed", "the agent's session failed"),
+                     "awaiting_plan_approval": ("planSubmitted", "the agent's plan is waiting for your approval")}
+
+
+def _notify_outcome(db: Session, row: AgentSession, outcome: Outcome) -> None:
+    card = db.get(Card, row.card_id) if row.card_id else None
+    if card is None or outcome.status not in NOTIFIED_OUTCOMES:
+        return
+    kind, message = NOTIFIED_OUTCOMES[outcome.status]
+    if outcome.error_message:
+        message = f"{message}: {outcome.error_message}"
+    notify(db, kind, card, message, sessionId=row.id)
 
 
 def _queue_for_new_column(db: Session, row: AgentSession) -> None:

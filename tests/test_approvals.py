@@ -110,6 +110,9 @@ def test_plans_wait_in_the_approvals_list_for_the_people_who_can_see_them(app, a
     assert (plan["plan"], plan["sessionId"], plan["fromColumnId"]) == ("1. Add a greeting", session["id"],
                                                                        columns["Plan"]["id"])
     assert plan["toColumnId"] is None and items[0]["since"] <= plan["since"]
+    with app.extensions["switchyard"].transaction() as db:
+        notified = [(e.data["kind"], e.card_id) for e in db.scalars(select(Event).where(Event.type == "notification"))]
+    assert ("approvalWaiting", advancing["id"]) in notified and ("planSubmitted", planned["id"]) in notified
 
     root = users.setup_admin()
     stranger, _ = users.register("stranger@example.com")
