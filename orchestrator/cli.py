@@ -88,6 +88,23 @@ def daemon(config: Path | None, data_dir: Path | None) -> None:
     runtime.close()
 
 
+@cli.command()
+@_options(with_bind=False)
+@click.option("--concurrency", type=int, help="sessions at once (default: agents.max_concurrent_sessions)")
+def worker(config: Path | None, data_dir: Path | None, concurrency: int | None) -> None:
+    """Run agent sessions sent by a scheduler whose agents.backend is "celery"."""
+    from orchestrator.celery_backend import run_worker
+
+    settings = _settings(config, data_dir, log_file="worker")
+    if settings.agents.backend != "celery":
+        raise ConfigError('`switchyard worker` runs Celery sessions: set agents.backend = "celery" and '
+                          "agents.celery_broker_url (or SWITCHYARD_AGENTS_BACKEND, SWITCHYARD_AGENTS_CELERY_BROKER_URL)")
+    _prepare(settings)
+    click.echo(f"switchyard worker on {settings.agents.celery_broker_url}, queue {settings.agents.celery_queue}",
+               err=True)
+    run_worker(settings, concurrency)
+
+
 @cli.group()
 def db() -> None:
     """Database maintenance."""

@@ -11,10 +11,10 @@ import os
 import shlex
 import tomllib
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -90,6 +90,16 @@ class AgentSettings(Section):
     codex_command: str = Field("codex", description="the Codex CLI: a path, or a command with arguments")
     worktree_retention_days: int = Field(7, ge=0, description="days a done or archived card keeps its "
                                          "worktree; 0 keeps it for ever")
+    backend: Literal["local", "celery"] = Field("local", description="where sessions run: this process's "
+                                                 "thread pool, or Celery workers (`switchyard worker`)")
+    celery_broker_url: str = Field("", description="the Celery broker, e.g. redis://127.0.0.1:6379/0")
+    celery_queue: str = Field("switchyard", min_length=1, description="the Celery queue sessions go to")
+
+    @model_validator(mode="after")
+    def _broker_for_celery(self) -> AgentSettings:
+        if self.backend == "celery" and not self.celery_broker_url:
+            raise ValueError("backend = \"celery\" needs celery_broker_url (e.g. redis://127.0.0.1:6379/0)")
+        return self
 
     @field_validator("claude_command", "codex_command")
     @classmethod

@@ -12,6 +12,7 @@ import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import Protocol
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -74,11 +75,30 @@ class LocalBackend:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
+class Backend(Protocol):
+    """Where claimed sessions run. `cancels` holds the sessions running in this process."""
+
+    owner: str
+    cancels: dict[str, threading.Event]
+
+    def start(self, session_id: str) -> None: ...
+    def cancel_all(self) -> None: ...
+    def shutdown(self) -> None: ...
+
+
+def make_backend(runtime: Runtime, owner: str) -> Backend:
+    if runtime.settings.agents.backend == "celery":
+        from orchestrator.celery_backend import CeleryBackend  # Celery is imported only when used
+
+        return CeleryBackend(runtime, owner)
+    return LocalBackend(runtime, owner)
+
+
 class Dispatcher:
-    def __init__(self, runtime: Runtime, backend: LocalBackend | None = None) -> None:
+    def __init__(self, runtime: Runtime, backend: Backend | None = None) -> None:
         self.runtime = runtime
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
-        self.backend = backend or LocalBackend(runtime, self.owner)
+        self.backend = backend or make_backend(runtime, self.owner)
         self.backend.owner = self.owner
 
     def tick(self) -> None:
@@ -100,8 +120,13 @@ class Dispatcher:
                 self.backend.cancels[session_id].set()
 
     def renew_leases(self, db: Session) -> None:
+        """Only for the sessions running in this process: a session sent to a Celery worker that
+        no worker took must expire, so that reconcile requeues it."""
+        if not self.backend.cancels:
+            return
         expires = utcnow() + timedelta(seconds=self.runtime.settings.agents.lease_seconds)
         db.execute(update(AgentSession).where(AgentSession.lease_owner == self.owner,
+                                              AgentSession.id.in_(list(self.backend.cancels)),
                                               AgentSession.status.in_(RUNNING))
                    .values(lease_expires_at=expires))
 

@@ -284,3 +284,8 @@ def test_an_unreachable_database_is_one_line_not_a_traceback(tmp_path: Path) -> 
     )
     assert result.returncode == 1
     assert "cannot use the database" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_worker_explains_the_celery_settings_it_needs(tmp_path: Path) -> None:
+    result = switchyard("worker", "--data-dir", str(tmp_path / "d"))
+    assert_one_line_error(result, 'agents.backend = "celery"', "celery_broker_url")

@@ -146,6 +146,10 @@ ENV_CASES = [
     ("SWITCHYARD_AGENTS_CLAUDE_COMMAND", "npx claude", "agents.claude_command", "npx claude"),
     ("SWITCHYARD_AGENTS_CODEX_COMMAND", "/opt/codex", "agents.codex_command", "/opt/codex"),
     ("SWITCHYARD_AGENTS_WORKTREE_RETENTION_DAYS", "0", "agents.worktree_retention_days", 0),
+    ("SWITCHYARD_AGENTS_BACKEND", "celery", "agents.backend", "celery"),
+    ("SWITCHYARD_AGENTS_CELERY_BROKER_URL", "redis://127.0.0.1:6379/3", "agents.celery_broker_url",
+     "redis://127.0.0.1:6379/3"),
+    ("SWITCHYARD_AGENTS_CELERY_QUEUE", "sessions", "agents.celery_queue", "sessions"),
     ("SWITCHYARD_SCRIPTS_MAX_OUTPUT_BYTES", "5000", "scripts.max_output_bytes", 5000),
     ("SWITCHYARD_SCRIPTS_KEEP_RUNS", "3", "scripts.keep_runs", 3),
     ("SWITCHYARD_PROVIDERS_ANTHROPIC_API_KEY", "sk-ant-x", "providers.anthropic_api_key", "sk-ant-x"),
@@ -178,7 +182,15 @@ def test_every_setting_has_an_environment_variable(
     monkeypatch: pytest.MonkeyPatch, variable: str, value: str, key: str, expected: Any
 ) -> None:
     monkeypatch.setenv(variable, value)
+    if key == "agents.backend":  # the celery backend cannot be chosen without its broker
+        monkeypatch.setenv("SWITCHYARD_AGENTS_CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
     assert dotted(load_settings())[key] == expected
+
+
+def test_the_celery_backend_needs_a_broker(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SWITCHYARD_AGENTS_BACKEND", "celery")
+    with pytest.raises(ConfigError, match="celery_broker_url"):
+        load_settings()
 
 
 def test_vendor_key_variables_are_the_last_resort(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
