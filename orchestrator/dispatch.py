@@ -1,4 +1,5 @@
 """Running one session: claim, prepare (credential, worktree, prompt), run the agent, finish.
+A session that cannot start (no credential, no worktree) fails with the DomainError's code.
 
 Git work and the model loop happen outside database transactions, so a long step never holds
 SQLite's write lock. Running a session twice is harmless: only the lease owner proceeds.
@@ -62,12 +63,6 @@ class Prepared:
     command: tuple[str, str] | None = None  # a team `custom` agent's (name, command_template)
 
 
-class SessionFailed(Exception):
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
-
-
 def run_session(runtime: Runtime, session_id: str, owner: str, cancel: threading.Event) -> None:
     """The whole life of one claimed session in this process."""
     if session_kind(runtime, session_id) != "card":  # a pre-session or the project assistant
@@ -75,7 +70,7 @@ def run_session(runtime: Runtime, session_id: str, owner: str, cancel: threading
         return
     try:
         prepared = prepare(runtime, session_id, owner)
-    except SessionFailed as failure:
+    except DomainError as failure:  # the session cannot start: it fails, saying why
         finish(runtime, session_id, Outcome("failed", error_code=failure.code, error_message=failure.message))
         return
     if prepared is None:
@@ -102,14 +97,11 @@ def prepare(runtime: Runtime, session_id: str, owner: str) -> Prepared | None:
         card, column = db.get(Card, row.card_id), db.get(Column, row.column_id)
         project = db.get(Project, row.project_id)
         if card is None or column is None or project is None:
-            raise SessionFailed("card_gone", "the card or its column was deleted")
+            raise DomainError("the card or its column was deleted", code="card_gone")
         env_keys = {"anthropic": settings.providers.anthropic_api_key, "openai": settings.providers.openai_api_key}
-        try:
-            credential = resolve_credential(db, runtime.keyring, env_keys, card, column, project)
-        except DomainError as exc:
-            raise SessionFailed(exc.code, exc.message) from None
+        credential = resolve_credential(db, runtime.keyring, env_keys, card, column, project)
         if credential.engine not in (*API_ENGINES, *CLI_ENGINES, *COMMAND_ENGINES):
-            raise SessionFailed("engine_not_available", f"the {credential.engine} engine is not available yet")
+            raise DomainError(f"the {credential.engine} engine is not available yet", code="engine_not_available")
         command = _agent_command(db, card) if credential.engine in COMMAND_ENGINES else None
         slug = f"{card.short_id}-{slugify(card.title)}"
         branch = card.branch or f"switchyard/{slug}"
@@ -124,17 +116,14 @@ def prepare(runtime: Runtime, session_id: str, owner: str) -> Prepared | None:
     try:
         tree = worktree.ensure_worktree(repo_path, path, branch, base_branch, include)
     except worktree.WorktreeError as exc:
-        raise SessionFailed("worktree_error", f"could not prepare the card's worktree: {exc}") from None
+        raise DomainError(f"could not prepare the card's worktree: {exc}", code="worktree_error") from None
     with runtime.transaction() as db:
         row, card, column = db.get(AgentSession, session_id), db.get(Card, card.id), db.get(Column, column.id)
         card.branch, card.worktree_path = tree.branch, str(tree.path)
         row.branch, row.worktree_path, row.base_commit = tree.branch, str(tree.path), tree.base_commit
         row.engine, row.model, row.credential_id = credential.engine, model, credential.credential_id
         row.started_at, row.heartbeat_at = row.started_at or utcnow(), utcnow()
-        try:
-            prompt = compose_prompt(db, card, column, plan_mode=row.plan_mode)
-        except DomainError as exc:
-            raise SessionFailed(exc.code, exc.message) from None
+        prompt = compose_prompt(db, card, column, plan_mode=row.plan_mode)
         set_status(db, row, "running")
         publish(db, "session.started", row.project_id, {"sessionId": row.id, "cardId": row.card_id}, row.card_id)
     limits = Limits(max_turns=settings.agents.max_turns, budget_usd=budget, deadline=deadline,
@@ -246,11 +235,11 @@ def _agent_command(db: Session, card: Card) -> tuple[str, str]:
     """Only a team's `custom` agent has a command; a column cannot name one."""
     runner = team_execution.runner_for(db, card)
     if runner is None:
-        raise SessionFailed("bad_config", "the command engine runs a team agent's command_template; "
-                                          "this card has no byok team agent")
+        raise DomainError("the command engine runs a team agent's command_template; "
+                          "this card has no byok team agent", code="bad_config")
     if not runner.command_template:
-        raise SessionFailed("bad_config", f"agent {runner.name!r} has no command_template: a project owner "
-                                          f"or editor sets one with PUT /api/v1/agents/{runner.name}/config")
+        raise DomainError(f"agent {runner.name!r} has no command_template: a project owner or editor "
+                          f"sets one with PUT /api/v1/agents/{runner.name}/config", code="bad_config")
     return runner.name, runner.command_template
 
 
