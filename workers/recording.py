@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import AgentMessage, AgentSession, Turn, new_id, publish, utcnow
@@ -32,6 +32,25 @@ INTERRUPTED_RESULT = (
     "effect. Check the worktree before repeating it.]"
 )
 CANCEL_POLL_SECONDS = 0.5
+
+# The agent loop's statements, built once: they run several times per model turn, and building
+# SQLAlchemy expressions each time cost more than running them. Executed on the session's
+# connection (Core), so the ORM neither flushes nor synchronises objects for them.
+_LATEST_SEQ = select(func.max(AgentMessage.seq)).where(AgentMessage.session_id == bindparam("sid"))
+_ANY_PENDING = (select(AgentMessage.id)
+                .where(AgentMessage.session_id == bindparam("sid"), AgentMessage.delivered.is_(False)).limit(1))
+_INSERT_MESSAGES = insert(AgentMessage.__table__)
+_INSERT_TURN = insert(Turn.__table__)
+_TOUCH = (update(AgentSession.__table__).where(AgentSession.id == bindparam("sid"))
+          .values(heartbeat_at=bindparam("now"), lease_expires_at=bindparam("expires")))
+_ADD_USAGE = (update(AgentSession.__table__).where(AgentSession.id == bindparam("sid")).values(
+    input_tokens=AgentSession.input_tokens + bindparam("input_tokens"),
+    output_tokens=AgentSession.output_tokens + bindparam("output_tokens"),
+    cache_read_tokens=AgentSession.cache_read_tokens + bindparam("cache_read_tokens"),
+    cache_write_tokens=AgentSession.cache_write_tokens + bindparam("cache_write_tokens"),
+    cost_usd=AgentSession.cost_usd + bindparam("cost_usd"),
+    cost_known=AgentSession.cost_known & bindparam("cost_known"),
+    model=bindparam("model"), heartbeat_at=bindparam("now"), lease_expires_at=bindparam("expires")))
 
 
 class SessionRecorder:
@@ -73,43 +92,34 @@ class SessionRecorder:
         happen but its usage once per turn (codex), so the turn is recorded apart."""
         usage = reply.usage
         with self.sessions.begin() as db:
-            if reply.message.text:
-                self._message(db, "assistant", reply.message.text)
-            for call in reply.message.tool_calls:
-                self._message(db, "tool_call", "", tool_call_id=call.id, tool_name=call.name, tool_input=call.input)
+            blocks = [self._row("assistant", reply.message.text)] if reply.message.text else []
+            blocks += [self._row("tool_call", "", tool_call_id=call.id, tool_name=call.name, tool_input=call.input)
+                       for call in reply.message.tool_calls]
+            self._insert(db, blocks)
+            connection = db.connection()
             if not turn:
-                db.execute(update(AgentSession).where(AgentSession.id == self.session_id)
-                           .values(**self._lease_values()))
+                connection.execute(_TOUCH, self._lease_values())
                 return
             self.turn_count += 1
             if self.card_id:
-                db.add(Turn(
-                    card_id=self.card_id, session_id=self.session_id, source=self.source,
-                    source_id=f"{self.session_id}:{self.turn_count}", role="assistant",
-                    content=reply.message.text, model=reply.model, input_tokens=usage.input_tokens,
-                    output_tokens=usage.output_tokens, cache_read_tokens=usage.cache_read_tokens,
-                    cache_write_tokens=usage.cache_write_tokens, cost_usd=cost_usd,
-                    duration_ms=reply.duration_ms,
-                ))
-            db.execute(
-                update(AgentSession).where(AgentSession.id == self.session_id).values(
-                    input_tokens=AgentSession.input_tokens + usage.input_tokens,
-                    output_tokens=AgentSession.output_tokens + usage.output_tokens,
-                    cache_read_tokens=AgentSession.cache_read_tokens + usage.cache_read_tokens,
-                    cache_write_tokens=AgentSession.cache_write_tokens + usage.cache_write_tokens,
-                    cost_usd=AgentSession.cost_usd + cost_usd,
-                    cost_known=AgentSession.cost_known & cost_known,
-                    model=reply.model,
-                    **self._lease_values(),
-                )
-            )
+                connection.execute(_INSERT_TURN, {
+                    "id": new_id("turn"), "card_id": self.card_id, "session_id": self.session_id,
+                    "source": self.source, "source_id": f"{self.session_id}:{self.turn_count}", "role": "assistant",
+                    "content": reply.message.text, "model": reply.model, "input_tokens": usage.input_tokens,
+                    "output_tokens": usage.output_tokens, "cache_read_tokens": usage.cache_read_tokens,
+                    "cache_write_tokens": usage.cache_write_tokens, "cost_usd": cost_usd,
+                    "duration_ms": reply.duration_ms})
+            connection.execute(_ADD_USAGE, {
+                "input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens,
+                "cache_read_tokens": usage.cache_read_tokens, "cache_write_tokens": usage.cache_write_tokens,
+                "cost_usd": cost_usd, "cost_known": cost_known, "model": reply.model, **self._lease_values()})
 
     def record_tool_result(self, call: ToolCall, outcome: ToolOutcome) -> None:
         with self.sessions.begin() as db:
             kind = "plan" if outcome.plan is not None else "tool_result"
-            self._message(db, kind, outcome.plan if outcome.plan is not None else outcome.output,
-                          tool_call_id=call.id, tool_name=call.name, is_error=outcome.is_error)
-            db.execute(update(AgentSession).where(AgentSession.id == self.session_id).values(**self._lease_values()))
+            self._insert(db, [self._row(kind, outcome.plan if outcome.plan is not None else outcome.output,
+                                        tool_call_id=call.id, tool_name=call.name, is_error=outcome.is_error)])
+            db.connection().execute(_TOUCH, self._lease_values())
 
     def remember_engine_session(self, engine_session_id: str) -> None:
         """A CLI agent's own session id, so a later run (plan approved, a person's message) resumes it."""
@@ -124,8 +134,7 @@ class SessionRecorder:
     def take_pending_messages(self) -> list[str]:
         """People's messages waiting for this session; delivered (and shown) from now on."""
         with reading(self.sessions) as db:  # asked every turn; rarely true, so look first
-            if db.scalar(select(AgentMessage.id).where(AgentMessage.session_id == self.session_id,
-                                                       AgentMessage.delivered.is_(False)).limit(1)) is None:
+            if db.connection().execute(_ANY_PENDING, {"sid": self.session_id}).first() is None:
                 return []
         with self.sessions.begin() as db:
             pending = db.scalars(
@@ -155,28 +164,37 @@ class SessionRecorder:
     def _next_seq(self, db: Session) -> int:
         """A person's message (add_person_message) may have taken the next seq since the last
         write, so the first message of each transaction looks, and the rest count on from there
-        (one query per transaction, not per content block). Unflushed rows are in self.seq."""
+        (one query per transaction, not per content block)."""
         if db.info.get("seq_synced_for") != self.session_id:
             with db.no_autoflush:
-                latest = db.scalar(select(func.max(AgentMessage.seq))
-                                   .where(AgentMessage.session_id == self.session_id))
+                latest = db.connection().execute(_LATEST_SEQ, {"sid": self.session_id}).scalar()
             self.seq = max(self.seq, latest or 0)
             db.info["seq_synced_for"] = self.session_id
         self.seq += 1
         return self.seq
 
     def _message(self, db: Session, kind: str, text: str, **fields: Any) -> None:
-        self._next_seq(db)
-        message = AgentMessage(id=new_id("msg"), session_id=self.session_id, seq=self.seq, kind=kind, text=text,
-                               **fields)
-        db.add(message)  # no flush: the id is ours, so the rows go in together at commit
-        publish(db, "message.created", self.project_id,
-                {"sessionId": self.session_id, "messageId": message.id, "seq": self.seq, "kind": kind},
-                self.card_id)
+        self._insert(db, [self._row(kind, text, **fields)])
+
+    def _row(self, kind: str, text: str, **fields: Any) -> dict[str, Any]:
+        return {"id": new_id("msg"), "kind": kind, "text": text, "tool_call_id": None, "tool_name": None,
+                "tool_input": None, "is_error": False, **fields}
+
+    def _insert(self, db: Session, rows: list[dict[str, Any]]) -> None:
+        """Content blocks in order, each announced by a `message.created` event."""
+        if not rows:
+            return
+        now = utcnow()
+        for row in rows:
+            row.update(session_id=self.session_id, seq=self._next_seq(db), delivered=True, created_at=now)
+            publish(db, "message.created", self.project_id,
+                    {"sessionId": self.session_id, "messageId": row["id"], "seq": row["seq"], "kind": row["kind"]},
+                    self.card_id)
+        db.connection().execute(_INSERT_MESSAGES, rows)
 
     def _lease_values(self) -> dict[str, Any]:
         now = utcnow()
-        return {"heartbeat_at": now, "lease_expires_at": now + timedelta(seconds=self.lease_seconds)}
+        return {"sid": self.session_id, "now": now, "expires": now + timedelta(seconds=self.lease_seconds)}
 
 
 def load_history(db: Session, session_id: str) -> list[Message]:
