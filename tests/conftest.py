@@ -249,6 +249,18 @@ def users(api: Api, app: Any) -> Users:
 # A real server process -------------------------------------------------------------------------
 
 
+REDIS = ("127.0.0.1", 6379)
+
+
+def redis_answers() -> bool:
+    """The machine's Redis (rate limits shared between processes, the Celery broker)."""
+    try:
+        with socket.create_connection(REDIS, timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -6,7 +6,6 @@ leaves the session queued."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,22 +19,11 @@ import pytest
 from orchestrator.celery_backend import TASK_NAME
 from orchestrator.config import Settings, load_settings
 from orchestrator.dispatcher import Dispatcher
-from tests.conftest import Api, stop_server
+from tests.conftest import REDIS, Api, redis_answers, stop_server
 from tests.fake_providers import fake_provider
 from tests.test_agent_runtime import credential
 
-REDIS = ("127.0.0.1", 6379)
-
-
-def _redis_up() -> bool:
-    try:
-        with socket.create_connection(REDIS, timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-pytestmark = pytest.mark.skipif(not _redis_up(), reason="needs Redis on 127.0.0.1:6379 as the Celery broker")
+pytestmark = pytest.mark.skipif(not redis_answers(), reason="needs Redis on 127.0.0.1:6379 as the Celery broker")
 BROKER = f"redis://{REDIS[0]}:{REDIS[1]}/0"
 
 

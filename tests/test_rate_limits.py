@@ -3,17 +3,15 @@ every response, a budget per dialect, and one shared count across processes thro
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from orchestrator.config import Settings, load_settings
+from tests.conftest import REDIS, redis_answers
 from tests.ext_support import EXT, KeyClient, make_key
 from web import create_app
-
-REDIS = ("127.0.0.1", 6379)
 
 
 def limited(tmp_path: Path, database_url: str, **extra: Any) -> Settings:
@@ -71,15 +69,7 @@ def test_the_tasks_api_has_its_own_budget_and_shape(api, client, project) -> Non
     assert client.get(f"{EXT}/boards", headers=headers).status_code == 200  # the ext budget is apart
 
 
-def _redis_up() -> bool:
-    try:
-        with socket.create_connection(REDIS, timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-@pytest.mark.skipif(not _redis_up(), reason="needs Redis on 127.0.0.1:6379")
+@pytest.mark.skipif(not redis_answers(), reason="needs Redis on 127.0.0.1:6379")
 def test_web_processes_share_one_limit_through_redis(tmp_path, database_url, api, project) -> None:  # type: ignore[no-untyped-def]
     """Two apps (as two web processes would be) with Redis storage count one key's requests together."""
     key = make_key(api, allBoards=True)["key"]
