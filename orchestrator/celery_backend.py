@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 TASK_NAME = "switchyard.run_session"
 RUNNING = ("starting", "running")
 CANCEL_POLL_SECONDS = 0.5
+BROKER_RETRY_SECONDS = 30
 
 
 def make_celery(settings: Settings) -> Celery:
@@ -62,12 +63,19 @@ class CeleryBackend:
         self.runtime, self.owner = runtime, owner
         self.app = make_celery(runtime.settings)
         self.cancels: dict[str, threading.Event] = {}  # nothing runs here; workers relay cancels
+        self.paused_until = 0.0
+
+    def ready(self) -> bool:
+        """After the broker refused a session, claims wait BROKER_RETRY_SECONDS (not every tick)."""
+        return time.monotonic() >= self.paused_until
 
     def start(self, session_id: str) -> None:
         try:
             self.app.send_task(TASK_NAME, args=[session_id, self.owner], retry=False)
-        except Exception as exc:  # the broker is down: the session waits in the queue for the next tick
-            log.warning("session_id=%s: could not reach the Celery broker (%s); queued again", session_id, exc)
+        except Exception as exc:  # the broker is down: the session waits in the queue meanwhile
+            self.paused_until = time.monotonic() + BROKER_RETRY_SECONDS
+            log.warning("session_id=%s: could not reach the Celery broker (%s); queued again, next try in %d s",
+                        session_id, exc, BROKER_RETRY_SECONDS)
             with self.runtime.transaction() as db:
                 row = db.get(AgentSession, session_id)
                 if row is not None and row.status == "starting" and row.lease_owner == self.owner:

@@ -57,6 +57,9 @@ class LocalBackend:
                                        thread_name_prefix="session")
         self.cancels: dict[str, threading.Event] = {}
 
+    def ready(self) -> bool:
+        return True
+
     def start(self, session_id: str) -> None:
         cancel = self.cancels.setdefault(session_id, threading.Event())
         self.pool.submit(self._run, session_id, cancel)
@@ -81,6 +84,7 @@ class Backend(Protocol):
     owner: str
     cancels: dict[str, threading.Event]
 
+    def ready(self) -> bool: ...
     def start(self, session_id: str) -> None: ...
     def cancel_all(self) -> None: ...
     def shutdown(self) -> None: ...
@@ -108,6 +112,8 @@ class Dispatcher:
             self.reconcile(db)
         with self.runtime.transaction() as db:
             self.apply_outcomes(db)
+        if not self.backend.ready():
+            return
         for session_id in self.claim(self.runtime.settings.agents.max_concurrent_sessions):
             self.backend.start(session_id)
 

@@ -124,6 +124,8 @@ def test_an_unreachable_broker_leaves_the_session_queued(tmp_path: Path, databas
         assert time.monotonic() - started < 30
         assert _agent(api, project, card)["status"] == "queued"
         assert "could not reach the Celery broker" in caplog.text
+        dispatcher.tick()  # the next tick does not try again at once
+        assert caplog.text.count("could not reach the Celery broker") == 1
     finally:
         dispatcher.backend.shutdown()
         app.extensions["switchyard"].close()
