@@ -365,9 +365,15 @@ def _column_size(session: Session, column_id: str, excluding: str | None = None)
 
 
 def _close_gap(session: Session, column_id: str, position: int) -> None:
+    _shift(session, -1, Card.column_id == column_id, Card.position > position)
+
+
+def _shift(session: Session, by: int, *criteria: Any) -> None:
+    """Move the matching cards `by` places. Their `updated_at` stays as it was: a card pushed
+    along by its neighbour's move has not changed, and must not show as unread."""
     session.execute(
-        update(Card).where(Card.column_id == column_id, Card.position > position)
-        .values(position=Card.position - 1).execution_options(synchronize_session=False)
+        update(Card).where(*criteria).values(position=Card.position + by, updated_at=Card.updated_at)
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -380,10 +386,7 @@ def _place(session: Session, card: Card, column_id: str, position: int | None) -
     if position == card.position:
         return
     _close_gap(session, column_id, card.position)
-    session.execute(
-        update(Card).where(Card.column_id == column_id, Card.position >= position, Card.id != card.id)
-        .values(position=Card.position + 1).execution_options(synchronize_session=False)
-    )
+    _shift(session, 1, Card.column_id == column_id, Card.position >= position, Card.id != card.id)
     card.position = position
 
 

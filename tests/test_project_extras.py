@@ -81,6 +81,19 @@ def test_a_card_is_unread_until_viewed_and_again_after_it_changes(api: Api, proj
     assert unread(api, project) == {"Fix the login"}
 
 
+def test_moving_a_card_leaves_its_neighbours_read(api: Api, project: dict[str, Any]) -> None:
+    """The cards that shift up to close the gap have not changed: they stay read."""
+    cards = [add_card(api, project, title) for title in ("first", "second", "third")]
+    api.post(f"/api/projects/{project['id']}/mark-all-read", expect=204)
+    before = {c["title"]: c["updatedAt"] for c in api.get(f"/api/projects/{project['id']}/cards")}
+    columns = api.get(f"/api/projects/{project['id']}/columns")
+    other = next(c for c in columns if c["id"] != cards[0]["columnId"])
+    api.patch(f"/api/projects/{project['id']}/cards/{cards[0]['id']}/move", {"columnId": other["id"]})
+    assert unread(api, project) == {"first"}
+    after = {c["title"]: (c["updatedAt"], c["position"]) for c in api.get(f"/api/projects/{project['id']}/cards")}
+    assert after["second"] == (before["second"], 0) and after["third"] == (before["third"], 1)
+
+
 def test_mark_all_read(api: Api, project: dict[str, Any]) -> None:
     for title in ("one", "two", "three"):
         add_card(api, project, title)
