@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import re
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, g, request
 
 from orchestrator import api_keys
 from orchestrator.access import Actor
 from orchestrator.api_keys import KeyGrant
-from orchestrator.errors import RateLimited, Unauthenticated
-from orchestrator.rate_limits import RateLimiter
+from orchestrator.errors import Unauthenticated
+from web import rate_limits
 from web.context import db, runtime
 
 EXT_PREFIX = "/api/ext/v1"
 TASKS_API_PATH = "/tasks-api.php"
-LIMITER = "switchyard_rate_limiter"
 
 
 # Seed 002's agent routes (/api/cards/{id}/mcp[/status], /api/organizations/{orgId}/cards/mcp) take keys too.
@@ -45,10 +44,7 @@ def authenticate_key_request() -> Actor:
     limits = runtime().settings.ratelimit
     dialect, per_minute = (("tasks", limits.tasks_per_minute) if request.path == TASKS_API_PATH
                            else ("ext", limits.ext_per_minute))
-    usage = current_app.extensions[LIMITER].hit(f"{dialect}:{grant.key_id}", per_minute)
-    g.rate_limit = usage
-    if not usage.allowed:
-        raise RateLimited("Rate limit exceeded. Try again later.", usage.retry_after)
+    rate_limits.count((f"{dialect}:{grant.key_id}", per_minute))
     return grant.actor
 
 
@@ -57,12 +53,4 @@ def key_grant() -> KeyGrant:
 
 
 def register(app: Flask) -> None:
-    app.extensions[LIMITER] = RateLimiter(app.extensions["switchyard"].settings.ratelimit)
-    app.after_request(_rate_limit_headers)
-
-
-def _rate_limit_headers(response: Response) -> Response:
-    usage = g.get("rate_limit")
-    if usage is not None:
-        response.headers.update(usage.headers())
-    return response
+    rate_limits.register(app)

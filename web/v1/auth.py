@@ -10,19 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, g, request
 
 from orchestrator.access import Actor
-from orchestrator.errors import RateLimited, Unauthenticated
-from orchestrator.rate_limits import RateLimiter, Usage
+from orchestrator.errors import Unauthenticated
 from orchestrator.team import keys
 from orchestrator.team.keys import TeamGrant
+from web import rate_limits
 from web.context import db, runtime
 
 PREFIXES = ("/api/v1/", "/api/keys", "/api/auth/github")
 PATHS = ("/api/v1", "/api/auth/logout", "/api/site/status")
 AUTH_PATHS = ("/api/keys", "/api/auth/")
-LIMITER = "switchyard_team_rate_limiter"
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -60,36 +59,18 @@ def team_grant() -> TeamGrant | None:
 
 def _count(grant: TeamGrant | None, actor: Actor) -> None:
     limits = runtime().settings.ratelimit
-    limiter: RateLimiter = current_app.extensions[LIMITER]
     caller = grant.key_id if grant is not None else (request.remote_addr or "local")
     address = request.remote_addr or "local"
     if request.path.startswith(AUTH_PATHS):
-        usages = [limiter.hit(f"v1auth:{address}", limits.team_auth_per_minute)]
-    else:
-        usages = [limiter.hit(f"v1:{caller}", limits.team_per_minute)]
-        workspace = grant.project_id if grant is not None else (
-            request.headers.get("X-Workspace-Id") or f"current:{actor.user_id or 'local'}")
-        usages.append(limiter.hit(f"v1ws:{workspace}", limits.team_per_minute))
-        if request.method in WRITES:
-            usages.append(limiter.hit(f"v1w:{workspace}:{address}", limits.team_writes_per_minute))
-    g.team_rate_limit = _tightest(usages)
-    refused = next((usage for usage in usages if not usage.allowed), None)
-    if refused is not None:
-        raise RateLimited("Rate limit exceeded. Try again later.", refused.retry_after)
-
-
-def _tightest(usages: list[Usage]) -> Usage:
-    refused = [usage for usage in usages if not usage.allowed]
-    return refused[0] if refused else min(usages, key=lambda usage: usage.remaining)
+        rate_limits.count((f"v1auth:{address}", limits.team_auth_per_minute))
+        return
+    workspace = grant.project_id if grant is not None else (
+        request.headers.get("X-Workspace-Id") or f"current:{actor.user_id or 'local'}")
+    hits = [(f"v1:{caller}", limits.team_per_minute), (f"v1ws:{workspace}", limits.team_per_minute)]
+    if request.method in WRITES:
+        hits.append((f"v1w:{workspace}:{address}", limits.team_writes_per_minute))
+    rate_limits.count(*hits)
 
 
 def register(app: Flask) -> None:
-    app.extensions[LIMITER] = RateLimiter(app.extensions["switchyard"].settings.ratelimit)
-    app.after_request(_rate_limit_headers)
-
-
-def _rate_limit_headers(response: Response) -> Response:
-    usage = g.get("team_rate_limit")
-    if usage is not None:
-        response.headers.update(usage.headers())
-    return response
+    rate_limits.register(app)
