@@ -31,11 +31,11 @@ from models.db import reading
 from orchestrator.agent_sessions import set_status
 from orchestrator.config import Settings
 from orchestrator.dispatch import run_session
+from orchestrator.dispatcher import extend_leases
 from orchestrator.runtime import Runtime, build_runtime
 
 log = logging.getLogger(__name__)
 TASK_NAME = "switchyard.run_session"
-RUNNING = ("starting", "running")
 CANCEL_POLL_SECONDS = 0.5
 BROKER_RETRY_SECONDS = 30
 
@@ -150,9 +150,7 @@ def keeping_lease(runtime: Runtime, session_id: str, owner: str, cancel: threadi
             if time.monotonic() - renewed >= lease / 3:
                 renewed = time.monotonic()
                 with runtime.transaction() as db:
-                    db.execute(update(AgentSession).where(
-                        AgentSession.id == session_id, AgentSession.lease_owner == owner,
-                        AgentSession.status.in_(RUNNING)).values(lease_expires_at=utcnow() + timedelta(seconds=lease)))
+                    extend_leases(db, owner, [session_id], lease)
 
     thread = threading.Thread(target=watch, name=f"lease-{session_id}", daemon=True)
     thread.start()

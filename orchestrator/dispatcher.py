@@ -31,6 +31,14 @@ RUNNING = ("starting", "running")
 AUTO_MODE = Actor(kind="agent", role="super_admin", name="switchyard:auto-mode")
 
 
+def extend_leases(db: Session, owner: str, session_ids: list[str], seconds: float) -> None:
+    """The running sessions of `owner` among `session_ids` are held for `seconds` more: the
+    scheduler does it for its process's sessions, a Celery worker for its own."""
+    db.execute(update(AgentSession).where(AgentSession.lease_owner == owner, AgentSession.id.in_(session_ids),
+                                          AgentSession.status.in_(RUNNING))
+               .values(lease_expires_at=utcnow() + timedelta(seconds=seconds)))
+
+
 def owner_is_dead(owner: str | None) -> bool:
     """A lease held by a process of this host that no longer exists (after a crash or SIGKILL)."""
     if not owner:
@@ -128,13 +136,8 @@ class Dispatcher:
     def renew_leases(self, db: Session) -> None:
         """Only for the sessions running in this process: a session sent to a Celery worker that
         no worker took must expire, so that reconcile requeues it."""
-        if not self.backend.cancels:
-            return
-        expires = utcnow() + timedelta(seconds=self.runtime.settings.agents.lease_seconds)
-        db.execute(update(AgentSession).where(AgentSession.lease_owner == self.owner,
-                                              AgentSession.id.in_(list(self.backend.cancels)),
-                                              AgentSession.status.in_(RUNNING))
-                   .values(lease_expires_at=expires))
+        if self.backend.cancels:
+            extend_leases(db, self.owner, list(self.backend.cancels), self.runtime.settings.agents.lease_seconds)
 
     def reconcile(self, db: Session) -> None:
         """Expired leases, dead owners and stalled agents: interrupted, then queued again while

@@ -85,7 +85,7 @@ class SessionRecorder:
 
     def record_user(self, text: str) -> None:
         with self.sessions.begin() as db:
-            self._message(db, "user", text)
+            self._insert(db, [self._row("user", text)])
 
     def record_reply(self, reply: ModelReply, cost_usd: float, cost_known: bool, turn: bool = True) -> None:
         """`turn=False` records only the content blocks: a CLI agent reports its tool calls as they
@@ -172,9 +172,6 @@ class SessionRecorder:
             db.info["seq_synced_for"] = self.session_id
         self.seq += 1
         return self.seq
-
-    def _message(self, db: Session, kind: str, text: str, **fields: Any) -> None:
-        self._insert(db, [self._row(kind, text, **fields)])
 
     def _row(self, kind: str, text: str, **fields: Any) -> dict[str, Any]:
         return {"id": new_id("msg"), "kind": kind, "text": text, "tool_call_id": None, "tool_name": None,
