@@ -33,7 +33,7 @@ from workers import worktree
 from workers.agent import Agent, Limits, Outcome, Pricer
 from workers.commands import agent_environment
 from workers.engines.api_clients import API_ENGINES, api_client
-from workers.engines.base import Message, ModelClient, Usage, UserMessage
+from workers.engines.base import Message, ModelClient, Usage, UserMessage, work_order
 from workers.engines.claude_code import ClaudeCode
 from workers.engines.cli import CLI_ENGINES, CliRun, EngineBase, run_cli
 from workers.engines.codex import Codex
@@ -245,7 +245,7 @@ def _agent_command(db: Session, card: Card) -> tuple[str, str]:
 
 def _command_run(runtime: Runtime, prepared: Prepared) -> CommandRun:
     assert prepared.command is not None
-    credential, user = prepared.credential, next((m.text for m in prepared.history if isinstance(m, UserMessage)), "")
+    credential, user = prepared.credential, work_order(prepared.history)
     return CommandRun(template=prepared.command[1], agent_name=prepared.command[0], worktree=prepared.worktree,
                       home=runtime.settings.data_dir / "cli-homes" / prepared.card_id, api_key=credential.secret,
                       base_url=credential.base_url, model=prepared.model, prompt=f"{prepared.system}\n\n{user}",

@@ -39,6 +39,11 @@ class ToolResult:
 Message = UserMessage | AssistantMessage | ToolResult
 
 
+def work_order(history: Sequence[Message]) -> str:
+    """The conversation's first user message: the composed work order a session started with."""
+    return next((m.text for m in history if isinstance(m, UserMessage)), "")
+
+
 @dataclass(frozen=True)
 class ToolSpec:
     name: str

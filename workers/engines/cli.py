@@ -27,7 +27,7 @@ from typing import IO, Any
 
 from workers.agent import Limits, Outcome, Pricer, SessionEnd
 from workers.commands import agent_environment, kill_group
-from workers.engines.base import Message, ModelReply, ToolCall, UserMessage
+from workers.engines.base import Message, ModelReply, ToolCall, work_order
 from workers.key_proxy import KeyProxy
 from workers.recording import SessionRecorder
 from workers.tools import ToolOutcome
@@ -83,8 +83,7 @@ def first_prompt(run: CliRun, engine: EngineBase) -> tuple[str, str | None]:
     pending = engine.recorder.take_pending_messages()
     if run.resume_id:
         return "\n\n".join(pending) or CONTINUE_PROMPT, run.resume_id
-    work_order = next((m.text for m in run.history if isinstance(m, UserMessage)), "")
-    return engine.fresh_prompt(run, [work_order, *pending]), None
+    return engine.fresh_prompt(run, [work_order(run.history), *pending]), None
 
 
 def run_once(run: CliRun, engine: EngineBase, proxy: KeyProxy, prompt: str, resume_id: str | None) -> Outcome:
